@@ -1,0 +1,54 @@
+# 《动手学深度学习笔记》的常用命令。README 中的两条命令是 `make book` 和 `make test`。
+# 每个目标都会先运行 scripts/setup-env.sh：环境不存在就创建，已是最新就立即跳过。
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+PY := .venv/bin/python
+PAGE ?=
+PORT ?= 8000
+
+.PHONY: env book page test lint unit book-quick book-tests browser serve clean lock bench
+
+env:
+	@bash scripts/setup-env.sh
+
+## 构建整本书（HTML 在 book/_build/html）；档位由 DLZH_PROFILE 决定（无 GPU 时默认 quick）
+book: env
+	$(PY) -m dlzh.sphinxext.build book
+
+## 只构建一页：make page P=linear-networks/softmax-regression.md
+page: env
+	$(PY) -m dlzh.sphinxext.build book --page $(P)
+
+## 全部测试：lint + 单元测试 + quick 档位整书构建（警告即错误）+ 书的结构/搜索测试 + 浏览器测试
+test: env lint unit book-quick book-tests browser
+
+lint: env
+	$(PY) -m ruff check code tests benchmarks
+	$(PY) -m ruff format --check code tests benchmarks
+
+unit: env
+	$(PY) -m pytest -q -m "not book and not browser" tests
+
+book-quick: env
+	DLZH_PROFILE=quick $(PY) -m dlzh.sphinxext.build book
+
+book-tests: env
+	$(PY) -m pytest -q -m "book" tests
+
+browser: env
+	$(PY) -m pytest -q -m "browser" tests
+
+## 在 http://127.0.0.1:8000 预览构建好的网站
+serve:
+	$(PY) -m http.server $(PORT) --bind 127.0.0.1 --directory book/_build/html
+
+## 性能对比：dlzh 与 torchvision 管线各训练一个 epoch
+bench: env
+	$(PY) benchmarks/fashion_mnist_epoch.py
+
+## 重新生成锁文件（升级依赖后运行，并提交 requirements/constraints.txt）
+lock: env
+	$(PY) -m pip freeze --exclude-editable | grep -v '^-e' > requirements/constraints.txt
+
+clean:
+	rm -rf book/_build

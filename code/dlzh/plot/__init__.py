@@ -1,0 +1,15 @@
+"""绘图：中文字体样式、曲线、训练历史和图像网格。"""
+
+from dlzh.plot.figures import HISTORY_LABELS, plot_history, plot_lines, show_images
+from dlzh.plot.style import CJK_FONTS, MissingCJKFontWarning, find_cjk_font, use_style
+
+__all__ = [
+    "CJK_FONTS",
+    "HISTORY_LABELS",
+    "MissingCJKFontWarning",
+    "find_cjk_font",
+    "plot_history",
+    "plot_lines",
+    "show_images",
+    "use_style",
+]

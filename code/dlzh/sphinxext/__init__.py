@@ -1,0 +1,104 @@
+"""本书自己的 Sphinx 扩展（在 ``_config.yml`` 的 ``sphinx.extra_extensions`` 中启用）。
+
+它负责四件 Jupyter Book 本身不管、但会悄悄出错的事：
+
+1. 术语表：``_data/glossary.csv`` 生成术语表页面，同时生成 jieba 用户词典并以**绝对路径**
+   交给 Sphinx 的中文搜索，让“梯度下降”“交叉熵损失”这样的复合词能被整体搜到。
+2. 执行缓存守卫：``dlzh`` 包（或其他被监视的路径）改变后清空执行缓存、重新读取所有页面，
+   避免页面显示旧输出（见 :mod:`dlzh.sphinxext.cache_guard`）。
+3. 失败页面不被隐藏：上次执行失败的页面每次构建都重新读取，第二次构建照样失败。
+4. 执行报告：``{dlzh-exec-report}`` 指令在每次构建时生成各页执行时间、状态和运行环境表。
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sphinx.application import Sphinx
+from sphinx.config import Config
+from sphinx.environment import BuildEnvironment
+from sphinx.util import logging
+
+from dlzh.sphinxext import cache_guard, glossary, report
+
+LOGGER = logging.getLogger(__name__)
+GLOSSARY_MARKER = "```{dlzh-glossary}\n```"
+
+
+def _default_watch() -> list[str]:
+    import dlzh
+
+    return [str(Path(dlzh.__file__).parent)]
+
+
+def _resolve(app: Sphinx, value: str) -> Path:
+    path = Path(value)
+    return path if path.is_absolute() else (Path(app.srcdir) / path).resolve()
+
+
+def _on_config_inited(app: Sphinx, config: Config) -> None:
+    # 1. 术语 -> jieba 词典（绝对路径；相对路径会按进程当前目录解析，失败时无声无息）。
+    terms = glossary.read_glossary(_resolve(app, config.dlzh_glossary))
+    dict_path = glossary.write_jieba_dict(
+        terms, Path(app.doctreedir).parent / "dlzh" / "jieba.dict"
+    )
+    options = dict(config.html_search_options or {})
+    options["dict"] = str(dict_path)
+    config.html_search_options = options
+    app.dlzh_terms = terms  # type: ignore[attr-defined]
+
+    # 2. 每个档位一份执行缓存；被监视的代码变了 -> 清空该档位的缓存。
+    from dlzh.config import get_profile
+
+    profile = get_profile()
+    cache_value = getattr(config, "nb_execution_cache_path", "") or ""
+    base = _resolve(app, cache_value) if cache_value else Path(app.outdir).parent / ".jupyter_cache"
+    cache_path = base / profile
+    config.nb_execution_cache_path = str(cache_path)
+    stamp_dir = Path(app.doctreedir).parent / "dlzh"
+    watch = [_resolve(app, p) for p in (config.dlzh_watch_paths or _default_watch())]
+    changed, digest = cache_guard.check_and_invalidate(watch, cache_path, stamp_dir, profile)
+    switched = cache_guard.profile_switched(stamp_dir, profile)
+    app.dlzh_reread_all = changed or switched  # type: ignore[attr-defined]
+    app.dlzh_stamp = (stamp_dir, digest, profile)  # type: ignore[attr-defined]
+    if changed:
+        LOGGER.info(f"[dlzh] 被监视的代码已改变，清空 {profile} 档位的执行缓存并重新执行所有页面")
+    elif switched:
+        LOGGER.info(f"[dlzh] 档位切换为 {profile}，重新读取所有页面")
+
+
+def _on_source_read(app: Sphinx, docname: str, source: list[str]) -> None:
+    if GLOSSARY_MARKER in source[0]:
+        app.env.note_dependency(str(_resolve(app, app.config.dlzh_glossary)))
+        source[0] = source[0].replace(GLOSSARY_MARKER, glossary.glossary_myst(app.dlzh_terms))
+
+
+def _on_env_get_outdated(
+    app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[str], removed: set[str]
+) -> list[str]:
+    if getattr(app, "dlzh_reread_all", False):
+        return sorted(env.found_docs)
+    # 失败的页面不会进入执行缓存；若不重新读取，Sphinx 会沿用上次的环境而“成功”结束。
+    failed = [
+        docname
+        for docname, data in getattr(env, "nb_metadata", {}).items()
+        if (data.get("exec_data") or {}).get("succeeded") is False and docname in env.found_docs
+    ]
+    return failed
+
+
+def _on_build_finished(app: Sphinx, exception: Exception | None) -> None:
+    if exception is None and getattr(app, "dlzh_stamp", None):
+        cache_guard.write_stamp(*app.dlzh_stamp)
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    app.add_config_value("dlzh_glossary", "_data/glossary.csv", "env", [str])
+    app.add_config_value("dlzh_watch_paths", [], "env", [list])
+    app.connect("config-inited", _on_config_inited)
+    app.connect("source-read", _on_source_read)
+    app.connect("env-get-outdated", _on_env_get_outdated)
+    app.connect("build-finished", _on_build_finished)
+    report.setup(app)
+    return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,233 @@
+"""全书唯一的通用训练循环。
+
+各章不复制这个循环，而是通过回调（:class:`Callback`）插入自己的逻辑：学习率调度、
+梯度裁剪、混合精度、EMA、实时曲线等都以回调或参数的形式接入。循环本身只做四件事：
+前向、反向、更新参数、记录历史。
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+from dlzh.config import get_device
+from dlzh.train.metrics import Accumulator, correct_count
+
+LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+@dataclass
+class History:
+    """每个 epoch 一条记录：``{"epoch": 1, "train_loss": ..., "train_acc": ..., ...}``。"""
+
+    records: list[dict[str, float]] = field(default_factory=list)
+
+    def append(self, record: dict[str, float]) -> None:
+        self.records.append(dict(record))
+
+    def __getitem__(self, key: str) -> list[float]:
+        """按列取值，例如 ``history["train_loss"]``。"""
+        return [r[key] for r in self.records if key in r]
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    @property
+    def last(self) -> dict[str, float]:
+        return self.records[-1] if self.records else {}
+
+    def keys(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for record in self.records:
+            seen.update(dict.fromkeys(record))
+        return list(seen)
+
+
+@dataclass
+class TrainState:
+    """回调能看到和修改的训练状态。"""
+
+    model: nn.Module
+    optimizer: Any
+    loss_fn: LossFn
+    device: torch.device
+    num_epochs: int
+    history: History
+    epoch: int = 0
+    step: int = 0
+    batch: tuple[torch.Tensor, torch.Tensor] | None = None
+    outputs: torch.Tensor | None = None
+    loss: torch.Tensor | None = None
+    epoch_record: dict[str, float] = field(default_factory=dict)
+    stop: bool = False
+
+
+class Callback:
+    """回调基类：按需覆盖下列方法，默认什么都不做。"""
+
+    def on_fit_start(self, state: TrainState) -> None: ...
+    def on_epoch_start(self, state: TrainState) -> None: ...
+    def on_batch_end(self, state: TrainState) -> None: ...
+    def on_epoch_end(self, state: TrainState) -> None: ...
+    def on_fit_end(self, state: TrainState) -> None: ...
+
+
+def in_book_build() -> bool:
+    """是否在构建书（或其他非交互环境）中运行：此时不显示逐批进度条，只打印摘要。"""
+    if os.environ.get("DLZH_BUILD"):
+        return True
+    return (
+        not (hasattr(sys.stderr, "isatty") and sys.stderr.isatty())
+        and "ipykernel" not in sys.modules
+    )
+
+
+def evaluate(
+    model: nn.Module,
+    data_iter: Iterable[tuple[torch.Tensor, torch.Tensor]],
+    loss_fn: LossFn | None = None,
+    device: torch.device | None = None,
+    classification: bool = True,
+) -> dict[str, float]:
+    """在整个数据集上计算平均损失和（分类时的）准确率，不记录梯度、模型切到评估模式。"""
+    device = device or next(iter(model.parameters()), torch.empty(0)).device
+    was_training = model.training
+    model.eval()
+    acc = Accumulator("loss", "correct", "n")
+    with torch.inference_mode():
+        for features, labels in data_iter:
+            features, labels = features.to(device), labels.to(device)
+            outputs = model(features)
+            n = len(labels)
+            if loss_fn is not None:
+                acc.add(loss=float(loss_fn(outputs, labels)) * n)
+            if classification:
+                acc.add(correct=correct_count(outputs, labels))
+            acc.add(n=n)
+    model.train(was_training)
+    result: dict[str, float] = {}
+    if loss_fn is not None:
+        result["loss"] = acc["loss"] / acc["n"]
+    if classification:
+        result["accuracy"] = acc["correct"] / acc["n"]
+    return result
+
+
+def fit(
+    model: nn.Module,
+    train_iter: Iterable[tuple[torch.Tensor, torch.Tensor]],
+    num_epochs: int,
+    *,
+    optimizer: Any,
+    loss_fn: LossFn | None = None,
+    test_iter: Iterable[tuple[torch.Tensor, torch.Tensor]] | None = None,
+    device: torch.device | str | None = None,
+    callbacks: Sequence[Callback] = (),
+    classification: bool = True,
+    verbose: bool = True,
+) -> History:
+    """训练 ``num_epochs`` 个 epoch，返回 :class:`History`。
+
+    ``loss_fn`` 应返回批量上的**平均**损失（``nn.CrossEntropyLoss()`` 的默认行为），
+    这样学习率的含义不随批量大小改变。``optimizer`` 可以是 ``torch.optim`` 的优化器，
+    也可以是任何带 ``zero_grad()`` 和 ``step()`` 的对象（例如从零实现的 SGD）。
+    """
+    device = get_device(device) if isinstance(device, str) or device is None else device
+    loss_fn = loss_fn or nn.CrossEntropyLoss()
+    model.to(device)
+    history = History()
+    state = TrainState(model, optimizer, loss_fn, device, num_epochs, history)
+    progress = None if in_book_build() or not verbose else _make_progress(num_epochs, train_iter)
+    for cb in callbacks:
+        cb.on_fit_start(state)
+
+    for epoch in range(1, num_epochs + 1):
+        state.epoch = epoch
+        state.epoch_record = {"epoch": float(epoch)}
+        model.train()
+        for cb in callbacks:
+            cb.on_epoch_start(state)
+        acc = Accumulator("loss", "correct", "n")
+        train_time = 0.0
+        for features, labels in train_iter:
+            started = time.perf_counter()
+            features, labels = features.to(device), labels.to(device)
+            state.batch = (features, labels)
+            outputs = model(features)
+            loss = loss_fn(outputs, labels)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            state.outputs, state.loss = outputs.detach(), loss.detach()
+            state.step += 1
+            n = len(labels)
+            acc.add(loss=float(loss) * n, n=n)
+            if classification:
+                acc.add(correct=correct_count(outputs.detach(), labels))
+            train_time += time.perf_counter() - started
+            for cb in callbacks:
+                cb.on_batch_end(state)
+            if progress is not None:
+                progress.update(1)
+        record = state.epoch_record
+        record["train_loss"] = acc["loss"] / acc["n"]
+        if classification:
+            record["train_acc"] = acc["correct"] / acc["n"]
+        record["examples_per_sec"] = acc["n"] / max(train_time, 1e-9)
+        if test_iter is not None:
+            result = evaluate(model, test_iter, loss_fn, device, classification)
+            record["test_loss"] = result["loss"]
+            if classification:
+                record["test_acc"] = result["accuracy"]
+        for cb in callbacks:
+            cb.on_epoch_end(state)
+        history.append(record)
+        if progress is not None:
+            progress.set_postfix({k: f"{v:.3f}" for k, v in record.items() if k != "epoch"})
+        if state.stop:
+            break
+
+    for cb in callbacks:
+        cb.on_fit_end(state)
+    if progress is not None:
+        progress.close()
+    if verbose:
+        print(summarize(history, device))
+    return history
+
+
+def _make_progress(num_epochs: int, train_iter: Iterable) -> Any:
+    from tqdm.auto import tqdm
+
+    try:
+        total = num_epochs * len(train_iter)  # type: ignore[arg-type]
+    except TypeError:
+        total = None
+    return tqdm(total=total, desc="训练", unit="batch", leave=False)
+
+
+def summarize(history: History, device: torch.device | str | None = None) -> str:
+    """一行中文摘要：最终损失、训练/测试准确率、吞吐量。"""
+    last = history.last
+    parts = [
+        f"epoch {int(last.get('epoch', 0))}",
+        f"训练损失 {last.get('train_loss', float('nan')):.4f}",
+    ]
+    if "train_acc" in last:
+        parts.append(f"训练准确率 {last['train_acc']:.3f}")
+    if "test_acc" in last:
+        parts.append(f"测试准确率 {last['test_acc']:.3f}")
+    elif "test_loss" in last:
+        parts.append(f"测试损失 {last['test_loss']:.4f}")
+    speed = f"{last.get('examples_per_sec', 0.0):,.0f} 样本/秒"
+    if device is not None:
+        speed += f"（{device}）"
+    parts.append(speed)
+    return "，".join(parts)
