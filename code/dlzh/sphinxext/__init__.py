@@ -32,9 +32,22 @@ def _default_watch() -> list[str]:
     return [str(Path(dlzh.__file__).parent)]
 
 
+def _book_root(app: Sphinx) -> Path:
+    """书的根目录（含 ``_config.yml`` 的目录）。
+
+    单页构建（``jb build book/某页.md``）时 Sphinx 的源目录是该页所在目录，
+    所以相对路径要相对书的根目录解析，而不是相对 ``srcdir``。
+    """
+    start = Path(app.srcdir).resolve()
+    for candidate in (start, *start.parents):
+        if (candidate / "_config.yml").exists():
+            return candidate
+    return start
+
+
 def _resolve(app: Sphinx, value: str) -> Path:
     path = Path(value)
-    return path if path.is_absolute() else (Path(app.srcdir) / path).resolve()
+    return path if path.is_absolute() else (_book_root(app) / path).resolve()
 
 
 def _on_config_inited(app: Sphinx, config: Config) -> None:
