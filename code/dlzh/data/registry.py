@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,6 @@ class DatasetSpec:
     mirror_subdir: str
     license: str
     homepage: str = ""
-    extra: dict[str, str] = field(default_factory=dict)
 
     def file(self, filename: str) -> DataFile:
         for item in self.files:

@@ -12,6 +12,7 @@ import torch
 from dlzh.data.download import fetch
 from dlzh.data.idx import read_idx
 from dlzh.data.loader import TensorLoader, balanced_subset, resize_batch
+from dlzh.data.registry import DatasetSpec
 
 FASHION_MNIST_LABELS = (
     "T恤",
@@ -30,7 +31,8 @@ _SPLITS = {"train": "train", "test": "t10k"}
 
 
 @lru_cache(maxsize=8)
-def _load_idx_pair(dataset: str, split: str) -> tuple[torch.Tensor, torch.Tensor]:
+def _load_idx_pair(dataset: str | DatasetSpec, split: str) -> tuple[torch.Tensor, torch.Tensor]:
+    # 解析结果按 (数据集, 划分) 缓存在进程内：同一页多次取数据时不必重复解压。
     if split not in _SPLITS:
         raise ValueError(
             f"split 只能是 'train' 或 'test'，收到 {split!r} / split must be train|test"
@@ -44,7 +46,7 @@ def _load_idx_pair(dataset: str, split: str) -> tuple[torch.Tensor, torch.Tensor
 
 
 def load_image_split(
-    dataset: str, split: str, n: int | None = None, seed: int = 0
+    dataset: str | DatasetSpec, split: str, n: int | None = None, seed: int = 0
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """返回 ``(images, labels)``：images 为 ``(N, 1, 28, 28)`` 的 float32，取值 [0, 1]。
 

@@ -36,7 +36,12 @@ def build(
     builder: str = "html",
 ) -> int:
     book = book.resolve()
-    html_dir = book / "_build" / "html"
+    # 单页构建（jb build book/某页.md）的输出在 _build/_page/<页面名>/html。
+    html_dir = (
+        book / "_build" / "_page" / page.removesuffix(".md").replace("/", "-") / "html"
+        if page
+        else book / "_build" / "html"
+    )
     shutil.rmtree(html_dir / "reports", ignore_errors=True)
     target = str((book / page).resolve()) if page else str(book)
     jb = Path(sys.executable).with_name("jb")
@@ -46,7 +51,6 @@ def build(
     if fresh:
         cmd.append("--all")
     env = dict(os.environ, DLZH_BUILD="1", PYTHONUNBUFFERED="1")
-    env.setdefault("MPLBACKEND", "agg")
     print("$ " + " ".join(cmd), flush=True)
     started = time.perf_counter()
     code = subprocess.call(cmd, env=env, cwd=book.parent)

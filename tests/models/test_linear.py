@@ -1,0 +1,167 @@
+"""从零实现的线性模型与损失：逐一对照 PyTorch 的内置实现，并检查训练能学到东西。"""
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+import dlzh
+from dlzh.models import (
+    LinearRegressionScratch,
+    SoftmaxRegressionScratch,
+    cross_entropy,
+    cross_entropy_from_logits,
+    softmax,
+    squared_loss,
+)
+
+
+@pytest.fixture
+def logits() -> torch.Tensor:
+    return torch.randn(16, 10, generator=torch.Generator().manual_seed(0))
+
+
+@pytest.fixture
+def labels() -> torch.Tensor:
+    return torch.randint(0, 10, (16,), generator=torch.Generator().manual_seed(1))
+
+
+def test_softmax_matches_torch(logits):
+    probs = softmax(logits)
+    torch.testing.assert_close(probs, torch.softmax(logits, dim=1))
+    torch.testing.assert_close(probs.sum(dim=1), torch.ones(16))
+    assert (probs > 0).all()
+
+
+def test_softmax_is_stable_for_large_logits():
+    big = torch.tensor([[1000.0, 999.0, 0.0], [-1000.0, -1000.0, -1000.0]])
+    probs = softmax(big)
+    assert torch.isfinite(probs).all()
+    torch.testing.assert_close(probs, torch.softmax(big, dim=1))
+    torch.testing.assert_close(probs.sum(dim=1), torch.ones(2))
+    torch.testing.assert_close(probs[1], torch.full((3,), 1 / 3))
+
+
+def test_cross_entropy_from_logits_matches_torch(logits, labels):
+    ours = cross_entropy_from_logits(logits, labels)
+    torch.testing.assert_close(ours, F.cross_entropy(logits, labels))
+    assert ours.shape == ()
+
+
+def test_cross_entropy_from_logits_is_stable_for_large_logits():
+    big = torch.tensor([[1000.0, 0.0, -1000.0], [0.0, 2000.0, 0.0]])
+    labels = torch.tensor([2, 0])
+    ours = cross_entropy_from_logits(big, labels)
+    assert torch.isfinite(ours)
+    torch.testing.assert_close(ours, F.cross_entropy(big, labels))
+    # 朴素版本在这里先把概率算成 0，再取对数得到 inf：这正是需要 log-sum-exp 的原因。
+    assert torch.isinf(cross_entropy(softmax(big), labels))
+
+
+def test_cross_entropy_from_logits_gradient_matches_torch(logits, labels):
+    a = logits.clone().requires_grad_()
+    b = logits.clone().requires_grad_()
+    cross_entropy_from_logits(a, labels).backward()
+    F.cross_entropy(b, labels).backward()
+    torch.testing.assert_close(a.grad, b.grad)
+    # 梯度是 (softmax - one_hot) / B
+    expected = (torch.softmax(logits, 1) - F.one_hot(labels, 10).float()) / len(labels)
+    torch.testing.assert_close(a.grad, expected)
+
+
+def test_naive_cross_entropy_matches_nll_of_log_probs(logits, labels):
+    probs = torch.softmax(logits, dim=1)
+    torch.testing.assert_close(cross_entropy(probs, labels), F.nll_loss(torch.log(probs), labels))
+
+
+def test_naive_cross_entropy_on_known_values():
+    probs = torch.tensor([[0.1, 0.3, 0.6], [0.3, 0.2, 0.5]])
+    labels = torch.tensor([0, 2])
+    expected = -(torch.log(torch.tensor(0.1)) + torch.log(torch.tensor(0.5))) / 2
+    torch.testing.assert_close(cross_entropy(probs, labels), expected)
+
+
+def test_squared_loss_is_half_mse():
+    gen = torch.Generator().manual_seed(2)
+    y_hat, y = torch.randn(32, 1, generator=gen), torch.randn(32, 1, generator=gen)
+    torch.testing.assert_close(squared_loss(y_hat, y), 0.5 * F.mse_loss(y_hat, y))
+
+
+def test_squared_loss_does_not_broadcast_column_against_vector():
+    y_hat = torch.tensor([[1.0], [2.0], [3.0]])
+    y = torch.tensor([1.0, 2.0, 5.0])  # (3,) 而非 (3, 1)
+    torch.testing.assert_close(squared_loss(y_hat, y), torch.tensor(0.5 * 4 / 3))
+
+
+def test_linear_regression_scratch_init_and_shapes():
+    dlzh.set_seed(0)
+    model = LinearRegressionScratch(num_inputs=5)
+    assert {name for name, _ in model.named_parameters()} == {"w", "b"}
+    assert model.w.shape == (5, 1) and model.b.shape == (1,)
+    assert model.w.abs().max() < 0.1
+    assert torch.equal(model.b.detach(), torch.zeros(1))
+    assert model(torch.randn(7, 5)).shape == (7, 1)
+
+
+def test_softmax_regression_scratch_shapes():
+    dlzh.set_seed(0)
+    model = SoftmaxRegressionScratch()
+    assert model.W.shape == (784, 10) and model.b.shape == (10,)
+    assert model(torch.rand(4, 1, 28, 28)).shape == (4, 10)
+
+
+def test_linear_regression_scratch_recovers_parameters():
+    dlzh.set_seed(0)
+    true_w, true_b = torch.tensor([2.0, -3.4]), 4.2
+    features, targets = dlzh.data.synthetic_linear(true_w, true_b, 1000, noise=0.01, seed=0)
+    data_iter = dlzh.data.array_loader(features, targets, batch_size=10, seed=0)
+    model = LinearRegressionScratch(num_inputs=2)
+    history = dlzh.train.fit(
+        model,
+        data_iter,
+        num_epochs=3,
+        optimizer=dlzh.train.ScratchSGD(model.parameters(), lr=0.03),
+        loss_fn=squared_loss,
+        device="cpu",
+        classification=False,
+        verbose=False,
+    )
+    assert history["train_loss"][-1] < 1e-3
+    assert (model.w.detach().reshape(-1) - true_w).abs().max() < 0.05
+    assert abs(float(model.b) - true_b) < 0.05
+
+
+def _separable_three_classes(n_per_class: int, seed: int):
+    """三个分得很开的高斯团，形状伪装成 (N, 1, 4, 4) 的“图像”，检验展平逻辑。"""
+    gen = torch.Generator().manual_seed(seed)
+    centers = torch.zeros(3, 16)
+    centers[0, :5], centers[1, 5:10], centers[2, 10:] = 3.0, 3.0, 3.0
+    labels = torch.arange(3).repeat_interleave(n_per_class)  # (3n,)
+    features = centers[labels] + 0.5 * torch.randn(len(labels), 16, generator=gen)  # (3n, 16)
+    return features.reshape(-1, 1, 4, 4), labels
+
+
+def test_softmax_regression_scratch_learns_separable_problem():
+    dlzh.set_seed(0)
+    features, labels = _separable_three_classes(100, seed=0)
+    train_iter = dlzh.data.array_loader(features, labels, batch_size=32, seed=0)
+    model = SoftmaxRegressionScratch(num_inputs=16, num_outputs=3)
+    history = dlzh.train.fit(
+        model,
+        train_iter,
+        num_epochs=5,
+        optimizer=dlzh.train.ScratchSGD(model.parameters(), lr=0.1),
+        loss_fn=cross_entropy_from_logits,
+        device="cpu",
+        verbose=False,
+    )
+    assert history["train_acc"][-1] > 0.9
+    assert history["train_loss"][-1] < history["train_loss"][0]
+    accuracy = dlzh.train.evaluate(model, train_iter, device=torch.device("cpu"))["accuracy"]
+    assert accuracy > 0.9
+
+
+def test_models_are_exported_from_package():
+    assert dlzh.models.SoftmaxRegressionScratch is SoftmaxRegressionScratch
+    assert "models" in dlzh.__all__
+    for name in dlzh.models.__all__:
+        assert hasattr(dlzh.models, name)
