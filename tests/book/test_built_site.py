@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import re
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import pytest
-
 from dlzh.sphinxext.glossary import read_glossary
 
 from .test_structure import BOOK, book_pages, toc_files
@@ -26,8 +24,11 @@ def html_pages() -> list[Path]:
 
 
 def code_pages() -> list[str]:
-    return [str(p.relative_to(BOOK).with_suffix("")) for p in book_pages()
-            if "```{code-cell}" in p.read_text(encoding="utf-8")]
+    return [
+        str(p.relative_to(BOOK).with_suffix(""))
+        for p in book_pages()
+        if "```{code-cell}" in p.read_text(encoding="utf-8")
+    ]
 
 
 def search_terms() -> set[str]:
@@ -88,7 +89,11 @@ def test_internal_links_resolve(page):
     broken = []
     for link in parser.links:
         parsed = urlparse(link)
-        if parsed.scheme or link.startswith(("#", "//", "mailto:", "javascript:")) or not parsed.path:
+        if (
+            parsed.scheme
+            or link.startswith(("#", "//", "mailto:", "javascript:"))
+            or not parsed.path
+        ):
             continue
         target = (page.parent / unquote(parsed.path)).resolve()
         if not target.exists():

@@ -31,7 +31,8 @@ def toc_files() -> list[str]:
 
 def book_pages() -> list[Path]:
     return sorted(
-        p for p in BOOK.rglob("*")
+        p
+        for p in BOOK.rglob("*")
         if p.suffix in {".md", ".ipynb"} and not SKIP_DIRS & set(p.relative_to(BOOK).parts)
     )
 
@@ -41,18 +42,25 @@ def test_config_and_toc_exist_once_and_book_links_to_them():
         link = BOOK / name
         assert link.is_symlink(), f"book/{name} 应是指向 ../{name} 的符号链接"
         assert link.resolve() == (ROOT / name).resolve()
-    copies = [p for p in ROOT.rglob("_config.yml") if "_build" not in p.parts and ".venv" not in p.parts
-              and "node_modules" not in p.parts]
+    copies = [
+        p
+        for p in ROOT.rglob("_config.yml")
+        if "_build" not in p.parts and ".venv" not in p.parts and "node_modules" not in p.parts
+    ]
     assert sorted(copies) == sorted([ROOT / "_config.yml", BOOK / "_config.yml"])
 
 
 def test_every_toc_entry_has_a_file_and_every_page_is_in_the_toc():
     entries = toc_files()
     assert len(entries) == len(set(entries)), "目录中有重复条目"
-    missing = [e for e in entries if not any((BOOK / f"{e}{s}").exists() for s in (".md", ".ipynb"))]
+    missing = [
+        e for e in entries if not any((BOOK / f"{e}{s}").exists() for s in (".md", ".ipynb"))
+    ]
     assert missing == [], f"目录里登记了但不存在的页面：{missing}"
     listed = {str((BOOK / e).with_suffix("")) for e in entries}
-    orphans = [str(p.relative_to(BOOK)) for p in book_pages() if str(p.with_suffix("")) not in listed]
+    orphans = [
+        str(p.relative_to(BOOK)) for p in book_pages() if str(p.with_suffix("")) not in listed
+    ]
     assert orphans == [], f"这些页面不在 _toc.yml 中，不会被构建：{orphans}"
 
 

@@ -6,7 +6,6 @@ import gzip
 
 import numpy as np
 import pytest
-
 from dlzh.data import IdxFormatError, read_idx, write_idx
 from dlzh.data.idx import parse_idx
 
@@ -48,5 +47,5 @@ def test_truncated_payload_is_rejected(tmp_path):
     path = tmp_path / "t.idx.gz"
     write_idx(path, np.zeros((4, 2, 2), dtype=np.uint8))
     raw = gzip.decompress(path.read_bytes())
-    with pytest.raises(IdxFormatError, match="截断|truncated|不符"):
+    with pytest.raises(IdxFormatError, match=r"截断|truncated|不符"):
         parse_idx(raw[:-3], source="t.idx")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import torch
-
 from dlzh.data import TensorLoader, balanced_subset, resize_batch
 
 

@@ -6,7 +6,6 @@ import hashlib
 
 import numpy as np
 import torch
-
 from dlzh.data import DataFile, DatasetSpec, load_image_split
 from dlzh.data.idx import write_idx
 
@@ -23,7 +22,9 @@ def _tiny_dataset(tmp_path, n=40):
             name = f"{prefix}-{kind}-ubyte.gz"
             write_idx(mirror / name, array)
             raw = (mirror / name).read_bytes()
-            files.append(DataFile(name, hashlib.sha256(raw).hexdigest(), len(raw), ("http://127.0.0.1:9/x",)))
+            files.append(
+                DataFile(name, hashlib.sha256(raw).hexdigest(), len(raw), ("http://127.0.0.1:9/x",))
+            )
     spec = DatasetSpec(
         name="tiny", description="测试", mirror_subdir="tiny", license="test", files=tuple(files)
     )

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from dlzh.sphinxext.cache_guard import check_and_invalidate, profile_switched, tree_hash, write_stamp
+from dlzh.sphinxext.cache_guard import (
+    check_and_invalidate,
+    profile_switched,
+    tree_hash,
+    write_stamp,
+)
 
 
 def test_tree_hash_tracks_content_not_mtime(tmp_path):

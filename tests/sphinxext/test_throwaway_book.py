@@ -50,7 +50,9 @@ def make_book(root: Path, page_body: str, watch: Path) -> Path:
         ),
         "utf-8",
     )
-    (book / "_toc.yml").write_text("format: jb-book\nroot: index\nchapters:\n  - file: page\n", "utf-8")
+    (book / "_toc.yml").write_text(
+        "format: jb-book\nroot: index\nchapters:\n  - file: page\n", "utf-8"
+    )
     (book / "index.md").write_text("# 首页\n\n正文。\n", "utf-8")
     (book / "page.md").write_text(HEADER + "\n# 测试页\n\n" + page_body, "utf-8")
     return book
@@ -59,7 +61,10 @@ def make_book(root: Path, page_body: str, watch: Path) -> Path:
 def run_build(book: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "dlzh.sphinxext.build", str(book)],
-        capture_output=True, text=True, timeout=600, cwd=book.parent,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=book.parent,
     )
 
 

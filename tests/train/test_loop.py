@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import torch
-from torch import nn
-
 from dlzh.data import TensorLoader
 from dlzh.train import Callback, History, ScratchSGD, evaluate, fit, summarize
+from torch import nn
 
 
 def _blobs(n=300, seed=0):
@@ -23,8 +22,14 @@ def test_fit_reduces_loss_and_learns():
     loader = TensorLoader(x, y, 32, shuffle=True, seed=0)
     model = nn.Linear(2, 3)
     before = evaluate(model, loader, nn.CrossEntropyLoss())
-    history = fit(model, loader, 5, optimizer=torch.optim.SGD(model.parameters(), lr=0.5),
-                  test_iter=loader, verbose=False)
+    history = fit(
+        model,
+        loader,
+        5,
+        optimizer=torch.optim.SGD(model.parameters(), lr=0.5),
+        test_iter=loader,
+        verbose=False,
+    )
     assert len(history) == 5
     assert history["train_loss"][-1] < 0.5 * history["train_loss"][0]
     assert history.last["test_acc"] > 0.9 > before["accuracy"] - 0.5
@@ -51,9 +56,15 @@ def test_regression_mode_has_no_accuracy():
     x = torch.randn(200, 2, generator=g)
     y = x @ torch.tensor([[2.0], [-3.4]]) + 4.2
     model = nn.Linear(2, 1)
-    history = fit(model, TensorLoader(x, y, 10, shuffle=True), 5, loss_fn=nn.MSELoss(),
-                  optimizer=torch.optim.SGD(model.parameters(), lr=0.03), classification=False,
-                  verbose=False)
+    history = fit(
+        model,
+        TensorLoader(x, y, 10, shuffle=True),
+        5,
+        loss_fn=nn.MSELoss(),
+        optimizer=torch.optim.SGD(model.parameters(), lr=0.03),
+        classification=False,
+        verbose=False,
+    )
     assert "train_acc" not in history.keys()
     assert history.last["train_loss"] < 1e-3
     assert torch.allclose(model.bias, torch.tensor([4.2]), atol=0.05)
@@ -82,10 +93,26 @@ def test_callbacks_run_in_order_and_can_stop():
 
     x, y = _blobs(20)
     model = nn.Linear(2, 3)
-    history = fit(model, TensorLoader(x, y, 10), 5, callbacks=[Recorder()], verbose=False,
-                  optimizer=torch.optim.SGD(model.parameters(), lr=0.1))
-    assert events == ["fit_start", "epoch_start1", "batch", "batch", "epoch_end1",
-                      "epoch_start2", "batch", "batch", "epoch_end2", "fit_end"]
+    history = fit(
+        model,
+        TensorLoader(x, y, 10),
+        5,
+        callbacks=[Recorder()],
+        verbose=False,
+        optimizer=torch.optim.SGD(model.parameters(), lr=0.1),
+    )
+    assert events == [
+        "fit_start",
+        "epoch_start1",
+        "batch",
+        "batch",
+        "epoch_end1",
+        "epoch_start2",
+        "batch",
+        "batch",
+        "epoch_end2",
+        "fit_end",
+    ]
     assert history["custom"] == [42.0, 42.0]
 
 
@@ -94,8 +121,9 @@ def test_evaluate_restores_training_mode_and_counts_correctly():
     model.train()
     x = torch.tensor([[5.0, 0.0], [0.0, 5.0], [5.0, 0.0]])
     y = torch.tensor([0, 1, 1])
-    result = evaluate(nn.Identity(), TensorLoader(x, y, 2), nn.CrossEntropyLoss(),
-                      device=torch.device("cpu"))
+    result = evaluate(
+        nn.Identity(), TensorLoader(x, y, 2), nn.CrossEntropyLoss(), device=torch.device("cpu")
+    )
     assert abs(result["accuracy"] - 2 / 3) < 1e-9
     evaluate(model, TensorLoader(x, y, 2), device=torch.device("cpu"))
     assert model.training
@@ -103,7 +131,14 @@ def test_evaluate_restores_training_mode_and_counts_correctly():
 
 def test_summary_is_chinese_and_contains_numbers():
     history = History()
-    history.append({"epoch": 3, "train_loss": 0.5, "train_acc": 0.8, "test_acc": 0.75,
-                    "examples_per_sec": 1000})
+    history.append(
+        {
+            "epoch": 3,
+            "train_loss": 0.5,
+            "train_acc": 0.8,
+            "test_acc": 0.75,
+            "examples_per_sec": 1000,
+        }
+    )
     text = summarize(history, "cpu")
     assert "训练损失 0.5000" in text and "测试准确率 0.750" in text and "1,000 样本/秒" in text

@@ -69,12 +69,14 @@ def _on_config_inited(app: Sphinx, config: Config) -> None:
     base = _resolve(app, cache_value) if cache_value else Path(app.outdir).parent / ".jupyter_cache"
     cache_path = base / profile
     config.nb_execution_cache_path = str(cache_path)
-    stamp_dir = Path(app.doctreedir).parent / "dlzh"
+    # 包哈希的印记与执行缓存放在一起（CI 只缓存 .jupyter_cache 也不会丢）；
+    # “上次用的档位”属于 Sphinx 环境，放在 _build/dlzh。
+    env_dir = Path(app.doctreedir).parent / "dlzh"
     watch = [_resolve(app, p) for p in (config.dlzh_watch_paths or _default_watch())]
-    changed, digest = cache_guard.check_and_invalidate(watch, cache_path, stamp_dir, profile)
-    switched = cache_guard.profile_switched(stamp_dir, profile)
+    changed, digest = cache_guard.check_and_invalidate(watch, cache_path, base, profile)
+    switched = cache_guard.profile_switched(env_dir, profile)
     app.dlzh_reread_all = changed or switched  # type: ignore[attr-defined]
-    app.dlzh_stamp = (stamp_dir, digest, profile)  # type: ignore[attr-defined]
+    app.dlzh_stamp = (base, env_dir, digest, profile)  # type: ignore[attr-defined]
     if changed:
         LOGGER.info(f"[dlzh] 被监视的代码已改变，清空 {profile} 档位的执行缓存并重新执行所有页面")
     elif switched:
@@ -103,7 +105,8 @@ def _on_env_get_outdated(
 
 def _on_build_finished(app: Sphinx, exception: Exception | None) -> None:
     if exception is None and getattr(app, "dlzh_stamp", None):
-        cache_guard.write_stamp(*app.dlzh_stamp)
+        base, env_dir, digest, profile = app.dlzh_stamp
+        cache_guard.write_stamp(base, digest, profile, env_dir)
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
