@@ -219,7 +219,7 @@ def _plain(title: str) -> str:
 
 def _open_graph(app: Sphinx, pagename: str, context: dict[str, Any], doctree) -> None:
     title = _plain(context.get("title", "")) or _plain(context.get("docstitle", ""))
-    site = _plain(context.get("docstitle", "")) or app.config.project
+    site = _plain(context.get("docstitle", "")) or app.config.html_title or app.config.project
     is_root = pagename == app.config.root_doc
     tags = {
         "og:title": site if is_root else title,
@@ -307,7 +307,7 @@ def write_404(app: Sphinx) -> Path:
         else ""
     )
     page = _404.format(
-        site=html.escape(app.config.project),
+        site=html.escape(app.config.html_title or app.config.project),
         home=html.escape(base + app.builder.get_target_uri(app.config.root_doc)),
         search=html.escape(base + "search.html"),
         issues=issues,

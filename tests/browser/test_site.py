@@ -1,0 +1,331 @@
+"""浏览器测试：在 Chromium 里打开构建好的网站（book/_build/html），检查读者真正看到的东西。
+
+`make browser`（`pytest -m browser`）在整书构建之后运行。网站由本模块在 127.0.0.1 的随机端口上
+用 http.server 提供；浏览器由 Playwright 驱动，但用的是系统的 Chromium（环境变量 DLZH_CHROMIUM，
+未设置时 /usr/bin/chromium），不下载 Playwright 自带的浏览器。网站没有构建或找不到浏览器时跳过。
+
+每个页面上收集控制台错误（console.error，包括加载失败的资源）和未捕获的异常，一条也不忽略；
+同时记录对 127.0.0.1 以外主机的请求：本书不依赖任何 CDN（MathJax 也在本地），所以一条也不该有。
+截图保存在 artifacts/screenshots/（CI 上传为 artifact），浅色和深色模式各一张。
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import os
+import re
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote, urlparse
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+BOOK = ROOT / "book"
+HTML = BOOK / "_build" / "html"
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+CHROMIUM = os.environ.get("DLZH_CHROMIUM", "/usr/bin/chromium")
+# 没有这些开关，Chromium 会在启动时访问 Google 的各种服务（这里的网络是封闭的，只会产生噪声）。
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+CJK = re.compile(r"[\u4e00-\u9fff]")
+TRACEBACK = "Traceback (most recent call last)"
+
+
+def _chromium_available() -> bool:
+    return Path(CHROMIUM).is_file() or shutil.which(CHROMIUM) is not None
+
+
+playwright_api = pytest.importorskip(
+    "playwright.sync_api", reason="没有安装 playwright（pip install -e '.[test]'）"
+)
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not (HTML / "index.html").exists(), reason="网站还没有构建：先运行 make book"
+    ),
+    pytest.mark.skipif(
+        not _chromium_available(),
+        reason=f"找不到 Chromium（{CHROMIUM}）：安装 chromium，或用 DLZH_CHROMIUM 指定浏览器",
+    ),
+]
+
+
+# ---------------------------------------------------------------- 书的结构
+
+
+def toc_files() -> list[str]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    files = [toc["root"]]
+
+    def walk(entries):
+        for entry in entries or []:
+            if "file" in entry:
+                files.append(entry["file"])
+            walk(entry.get("sections"))
+            walk(entry.get("chapters"))
+
+    for part in toc.get("parts", []):
+        walk(part.get("chapters"))
+    walk(toc.get("chapters"))
+    return files
+
+
+def source_title(docname: str) -> str:
+    """页面源文件里的一级标题（跳过 front matter）。"""
+    text = (BOOK / f"{docname}.md").read_text(encoding="utf-8")
+    if text.startswith("---"):
+        text = text.split("\n---", 1)[1]
+    match = re.search(r"^# (.+)$", text, flags=re.MULTILINE)
+    assert match, f"{docname}.md 没有一级标题"
+    return match[1].strip()
+
+
+def screenshot_pages() -> list[str]:
+    """首页、一个训练页，以及技巧页（还没有时用术语表）。"""
+    tips = [f for f in toc_files() if "tips" in f or "tricks" in f]
+    return ["index", "linear-networks/softmax-regression", tips[0] if tips else "glossary"]
+
+
+# ---------------------------------------------------------------- 夹具
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # 不把每个请求都打印到测试输出里
+        pass
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[str]:
+    handler = functools.partial(_QuietHandler, directory=str(HTML))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+class Tab:
+    """一个标签页，外加它的控制台错误、未捕获异常和对外部主机的请求。"""
+
+    def __init__(self, browser, site: str) -> None:
+        self.site = site
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(15_000)
+        self.errors: list[str] = []
+        self.external: list[str] = []
+        self.page.on("console", self._on_console)
+        self.page.on("pageerror", lambda exc: self.errors.append(f"{self.page.url}: {exc}"))
+        self.page.on("request", self._on_request)
+
+    def _on_console(self, message) -> None:
+        if message.type == "error":
+            where = message.location.get("url", "") if message.location else ""
+            self.errors.append(f"{self.page.url}: {message.text} ({where})")
+
+    def _on_request(self, request) -> None:
+        host = urlparse(request.url).hostname
+        if request.url.startswith(("http://", "https://")) and host != "127.0.0.1":
+            self.external.append(request.url)
+
+    def goto(self, path: str):
+        response = self.page.goto(self.site + path, wait_until="load")
+        assert response is not None and response.status == 200, f"{path}: {response}"
+        return response
+
+    def h1(self) -> str:
+        return self.page.locator("main h1, article h1").first.inner_text().rstrip("#").strip()
+
+    def assert_clean(self) -> None:
+        assert self.errors == [], "控制台错误：\n" + "\n".join(self.errors)
+        assert self.external == [], f"请求了外部主机（本书不应依赖 CDN）：{self.external}"
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def tab(browser, site) -> Iterator[Tab]:
+    tab = Tab(browser, site)
+    yield tab
+    tab.close()
+
+
+# ---------------------------------------------------------------- 测试
+
+
+def test_home_and_chapter_indexes_show_their_chinese_titles(tab):
+    pages = ["index"] + [f for f in toc_files() if f.endswith("/index")]
+    assert len(pages) > 1, "_toc.yml 里没有章节首页（*/index）？"
+    for docname in pages:
+        tab.goto(f"{docname}.html")
+        title = tab.h1()
+        assert CJK.search(title), f"{docname}: 标题不是中文：{title!r}"
+        assert title == source_title(docname), docname
+    tab.assert_clean()
+
+
+def test_every_sidebar_link_on_the_home_page_opens_a_page(tab):
+    tab.goto("index.html")
+    links = tab.page.eval_on_selector_all(
+        "nav.bd-docs-nav a.reference.internal", "els => els.map(a => a.href)"
+    )
+    pages = {urlparse(link).path.lstrip("/").removesuffix(".html") for link in links}
+    missing = set(toc_files()) - pages - {"index"}
+    assert missing == set(), f"侧边栏缺少这些页面：{sorted(missing)}"
+    for link in sorted(set(links)):
+        response = tab.page.goto(link, wait_until="domcontentloaded")
+        assert response is not None and response.status == 200, link
+        assert tab.h1(), f"{link} 没有标题"
+    tab.assert_clean()
+
+
+SEARCHES = [
+    # 术语表里的复合词整体输入（不加空格），结果里必须有这些页面。
+    ("梯度下降", "glossary"),
+    ("线性回归", "linear-networks/linear-regression"),
+    ("交叉熵损失", "linear-networks/softmax-regression"),
+    ("自动微分", "math/autograd"),
+    # 批量归一化的正文页面以后才写；现在至少要搜到术语表。
+    ("批量归一化", "glossary"),
+]
+
+
+@pytest.mark.parametrize(("term", "expected"), SEARCHES, ids=[t for t, _ in SEARCHES])
+def test_search_finds_glossary_terms_typed_as_one_word(tab, term, expected):
+    tab.goto(f"search.html?q={quote(term)}")
+    tab.page.wait_for_function(
+        "() => (document.querySelector('#search-results p.search-summary') || {}).innerText"
+    )
+    hrefs = tab.page.eval_on_selector_all(
+        "#search-results ul.search li > a", "els => els.map(a => a.getAttribute('href'))"
+    )
+    found = {re.split(r"[?#]", h)[0].removesuffix(".html") for h in hrefs}
+    assert expected in found, f"搜索“{term}”的结果里没有 {expected}：{sorted(found)}"
+    tab.assert_clean()
+
+
+def test_content_pages_have_images_typeset_math_and_no_tracebacks(tab):
+    for docname in toc_files():
+        tab.goto(f"{docname}.html")
+        page = tab.page
+        # 懒加载的图片也要真的加载出来：改成立即加载，再等它解码完成。
+        broken = page.evaluate(
+            """async () => {
+                const imgs = Array.from(document.images);
+                for (const img of imgs) img.loading = "eager";
+                await Promise.all(imgs.map(img => img.decode().catch(() => null)));
+                return imgs.filter(img => img.naturalWidth === 0).map(img => img.src);
+            }"""
+        )
+        assert broken == [], f"{docname}: 这些图片没有加载出来：{broken}"
+        if page.locator(".math").count():
+            page.wait_for_selector("mjx-container", state="attached")
+            leftover = page.evaluate(
+                "() => Array.from(document.querySelectorAll('mjx-merror')).map(e => e.textContent)"
+            )
+            assert leftover == [], f"{docname}: MathJax 排版出错：{leftover}"
+        assert TRACEBACK not in page.inner_text("body"), f"{docname} 显示了 Python 异常"
+    tab.assert_clean()
+
+
+def test_math_is_typeset_by_the_local_mathjax(tab):
+    scripts: list[str] = []
+    tab.page.on("request", lambda r: scripts.append(r.url) if "mathjax" in r.url else None)
+    tab.goto("math/autograd.html")
+    tab.page.wait_for_selector("mjx-container", state="attached")
+    assert tab.page.locator("mjx-container").count() > 0
+    # MathJax 和它的字体都来自本站的 _static/mathjax/。
+    assert scripts and all(urlparse(u).path.startswith("/_static/mathjax/") for u in scripts)
+    html = (HTML / "math" / "autograd.html").read_text(encoding="utf-8")
+    assert not re.search(r"(cdn\.jsdelivr\.net|unpkg\.com|cdnjs\.cloudflare\.com)[^\"']*mathjax", html)
+    tab.assert_clean()
+
+
+def test_code_pages_offer_the_executed_notebook_and_colab(tab):
+    tab.goto("linear-networks/softmax-regression.html")
+    download = tab.page.locator("a.btn-download-executed-notebook-button")
+    href = download.get_attribute("href")
+    assert href and href.endswith("_notebooks/linear-networks/softmax-regression.ipynb")
+    response = tab.page.request.get(tab.page.url.rsplit("/", 1)[0] + "/" + href)
+    assert response.status == 200
+    notebook = json.loads(response.body())
+    outputs = [o for c in notebook["cells"] if c["cell_type"] == "code" for o in c["outputs"]]
+    assert outputs, "下载的笔记本里没有输出：它应该是执行过的版本"
+    colab = tab.page.locator("a.btn-colab-button").get_attribute("href")
+    assert colab and colab.startswith("https://colab.research.google.com/github/")
+    assert colab.endswith("/linear-networks/softmax-regression.ipynb")
+    # 没有代码单元的页面不显示这两个按钮。
+    tab.goto("glossary.html")
+    assert tab.page.locator("a.btn-download-executed-notebook-button").count() == 0
+    assert tab.page.locator("a.btn-colab-button").count() == 0
+    tab.assert_clean()
+
+
+def test_404_page_is_self_contained(tab):
+    tab.goto("404.html")
+    assert "404" in tab.page.locator("h1").inner_text()
+    hrefs = tab.page.eval_on_selector_all("a", "els => els.map(a => a.getAttribute('href'))")
+    assert any(h.endswith("index.html") for h in hrefs)
+    assert any(h.endswith("search.html") for h in hrefs)
+    # 只有页面本身：样式是内联的，GitHub Pages 在任意深度返回它也不会缺资源。
+    assert tab.page.evaluate("() => performance.getEntriesByType('resource').length") == 0
+    tab.assert_clean()
+
+
+@pytest.mark.parametrize("docname", screenshot_pages())
+def test_screenshots_light_and_dark(browser, site, docname):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    name = docname.replace("/", "-")
+    tab = Tab(browser, site)
+    try:
+        tab.goto(f"{docname}.html")
+        tab.page.screenshot(path=SCREENSHOTS / f"{name}-light.png", full_page=True)
+        # pydata-sphinx-theme 在 <head> 里按 localStorage 的 mode/theme 设定主题。
+        tab.page.evaluate(
+            """() => {
+                localStorage.setItem("mode", "dark");
+                localStorage.setItem("theme", "dark");
+                document.documentElement.dataset.theme = "dark";
+            }"""
+        )
+        tab.page.reload(wait_until="load")
+        assert tab.page.evaluate("() => document.documentElement.dataset.theme") == "dark"
+        # 深色模式下图保持白底，黑色的坐标轴文字才看得清（book/_static/dlzh.css）。
+        backgrounds = tab.page.eval_on_selector_all(
+            ".cell_output img, figure img", "els => els.map(e => getComputedStyle(e).backgroundColor)"
+        )
+        assert all(b == "rgb(255, 255, 255)" for b in backgrounds), backgrounds
+        if docname == "linear-networks/softmax-regression":
+            assert backgrounds, "训练页上应该有图"
+        tab.page.screenshot(path=SCREENSHOTS / f"{name}-dark.png", full_page=True)
+        tab.assert_clean()
+    finally:
+        tab.close()
