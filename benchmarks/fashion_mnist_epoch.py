@@ -20,9 +20,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import dlzh
 import torch
 from torch import nn
+
+import dlzh
 
 
 def make_model() -> nn.Module:

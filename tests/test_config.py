@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import dlzh
 import pytest
 import torch
+
+import dlzh
 from dlzh.config import ConfigError
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import pytest
+
 from dlzh.sphinxext.glossary import read_glossary
 
 from .test_structure import BOOK, book_pages, toc_files
@@ -46,7 +47,9 @@ def test_search_index_contains_glossary_compound_terms():
     terms = search_terms()
     # Sphinx 的中文搜索会丢弃单个汉字（如“熵”），这类术语只能通过术语表页面找到。
     glossary = [
-        t.zh for t in read_glossary(BOOK / "_data" / "glossary.csv") if " " not in t.zh and len(t.zh) > 1
+        t.zh
+        for t in read_glossary(BOOK / "_data" / "glossary.csv")
+        if " " not in t.zh and len(t.zh) > 1
     ]
     missing = [t for t in glossary if t.lower() not in terms]
     assert missing == [], f"这些术语无法整体搜索到：{missing}"

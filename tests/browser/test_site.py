@@ -265,7 +265,9 @@ def test_math_is_typeset_by_the_local_mathjax(tab):
     # MathJax 和它的字体都来自本站的 _static/mathjax/。
     assert scripts and all(urlparse(u).path.startswith("/_static/mathjax/") for u in scripts)
     html = (HTML / "math" / "autograd.html").read_text(encoding="utf-8")
-    assert not re.search(r"(cdn\.jsdelivr\.net|unpkg\.com|cdnjs\.cloudflare\.com)[^\"']*mathjax", html)
+    assert not re.search(
+        r"(cdn\.jsdelivr\.net|unpkg\.com|cdnjs\.cloudflare\.com)[^\"']*mathjax", html
+    )
     tab.assert_clean()
 
 
@@ -320,7 +322,8 @@ def test_screenshots_light_and_dark(browser, site, docname):
         assert tab.page.evaluate("() => document.documentElement.dataset.theme") == "dark"
         # 深色模式下图保持白底，黑色的坐标轴文字才看得清（book/_static/dlzh.css）。
         backgrounds = tab.page.eval_on_selector_all(
-            ".cell_output img, figure img", "els => els.map(e => getComputedStyle(e).backgroundColor)"
+            ".cell_output img, figure img",
+            "els => els.map(e => getComputedStyle(e).backgroundColor)",
         )
         assert all(b == "rgb(255, 255, 255)" for b in backgrounds), backgrounds
         if docname == "linear-networks/softmax-regression":

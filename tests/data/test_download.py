@@ -9,6 +9,7 @@ from functools import partial
 from pathlib import Path
 
 import pytest
+
 from dlzh.data import ChecksumError, DataFile, DataNotFoundError, DatasetSpec, fetch
 from dlzh.data.download import download
 

@@ -6,6 +6,7 @@ import gzip
 
 import numpy as np
 import pytest
+
 from dlzh.data import IdxFormatError, read_idx, write_idx
 from dlzh.data.idx import parse_idx
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import torch
+
 from dlzh.data import TensorLoader, balanced_subset, resize_batch
 
 

@@ -6,6 +6,7 @@ import hashlib
 
 import numpy as np
 import torch
+
 from dlzh.data import DataFile, DatasetSpec, load_image_split
 from dlzh.data.idx import write_idx
 

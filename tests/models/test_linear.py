@@ -1,9 +1,10 @@
 """从零实现的线性模型与损失：逐一对照 PyTorch 的内置实现，并检查训练能学到东西。"""
 
-import dlzh
 import pytest
 import torch
 import torch.nn.functional as F
+
+import dlzh
 from dlzh.models import (
     LinearRegressionScratch,
     SoftmaxRegressionScratch,

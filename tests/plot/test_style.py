@@ -6,6 +6,7 @@ import warnings
 
 import matplotlib.pyplot as plt
 import pytest
+
 from dlzh.plot import MissingCJKFontWarning, find_cjk_font, plot_lines, show_images, use_style
 from dlzh.plot import style as style_module
 

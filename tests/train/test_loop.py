@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import torch
+from torch import nn
+
 from dlzh.data import TensorLoader
 from dlzh.train import Callback, History, ScratchSGD, evaluate, fit, summarize
-from torch import nn
 
 
 def _blobs(n=300, seed=0):

@@ -10,6 +10,7 @@ import torch
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from dlzh.plot.style import ensure_style
 from dlzh.train.loop import History
 
 # 历史记录里的键 -> 图例中的中文名称
@@ -39,6 +40,7 @@ def plot_lines(
     styles: Sequence[str] | None = None,
 ) -> Figure:
     """画一条或多条曲线。``ys`` 是 ``{图例: y 值}`` 字典，或单个 y 序列。"""
+    ensure_style()
     series = ys if isinstance(ys, dict) else {"": ys}
     fig, ax = plt.subplots(figsize=figsize)
     x_values = _to_numpy(x) if x is not None else None

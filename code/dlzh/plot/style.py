@@ -32,6 +32,15 @@ class MissingCJKFontWarning(UserWarning):
     """找不到任何中文字体。"""
 
 
+_APPLIED = False
+
+
+def ensure_style() -> None:
+    """绘图函数在作图前调用：用户没调用过 :func:`use_style` 时自动套用，避免汉字变方框。"""
+    if not _APPLIED:
+        use_style()
+
+
 @lru_cache(maxsize=1)
 def find_cjk_font() -> str | None:
     """返回系统中第一个可用的中文字体名；一个都没有时返回 ``None``。"""
@@ -48,6 +57,8 @@ def use_style(backend: str | None = None) -> str | None:
     找不到中文字体时只发出**一条**清楚的警告（说明如何安装），而不是每个字一条
     "Glyph ... missing" 警告。
     """
+    global _APPLIED
+    _APPLIED = True
     if backend:
         matplotlib.use(backend)
     cjk = find_cjk_font()

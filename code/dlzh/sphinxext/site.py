@@ -11,6 +11,10 @@
    一个自带样式的独立页面，链接都用 ``html_baseurl`` 的绝对地址（GitHub Pages 在任意深度的
    路径上都返回它，相对链接会失效）。
 4. **Open Graph 与 sitemap**：每页加 ``og:*`` 元标签；设置了 ``html_baseurl`` 时再写 ``sitemap.xml``。
+5. **浏览器控制台保持干净**（``tests/browser`` 不忽略任何控制台错误），修掉三处上游的小毛病：
+   Sphinx 7.4 把构建器初始化之后登记的内联脚本写两遍（``const THEBE_JS_URL`` 重复声明，报语法错误）；
+   pydata-sphinx-theme 在没有 ``default_mode`` 时报 “Got invalid theme mode”；没有图标时浏览器去取
+   不存在的 ``/favicon.ico``。
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import re
 import shutil
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 from xml.sax.saxutils import escape as xml_escape
 
 from docutils import nodes
@@ -47,6 +52,14 @@ MATHJAX_PARTS = (
 NOTEBOOK_DIR = "_notebooks"
 COLAB = "https://colab.research.google.com/github/"
 _CJK = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef"
+# 内联的网站图标：没有它，浏览器会请求网站根目录下并不存在的 /favicon.ico（控制台报 404）。
+_FAVICON_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">'
+    '<rect width="32" height="32" rx="6" fill="#2a6db0"/>'
+    '<text x="16" y="23" font-size="20" text-anchor="middle" fill="#fff" '
+    'font-family="sans-serif">学</text></svg>'
+)
+FAVICON_LINK = f'<link rel="icon" href="data:image/svg+xml,{quote(_FAVICON_SVG)}" />'
 
 
 # ---------------------------------------------------------------- MathJax
@@ -96,6 +109,10 @@ def _on_config_inited(app: Sphinx, config: Config) -> None:
     app.dlzh_local_mathjax = local  # type: ignore[attr-defined]
     if local:
         config.mathjax_path = MATHJAX_PATH
+
+    # pydata-sphinx-theme 的 default_mode 是模板变量；缺省为空时每个首次访问的读者都会在控制台
+    # 看到 “Got invalid theme mode: .”。显式设为 auto（跟随系统的浅色/深色设置）。
+    config.html_context = {"default_mode": "auto", **(config.html_context or {})}
 
     if config.dlzh_colab_notebook_base is None:
         # 默认：发布工作流（.github/workflows/publish.yml）把已执行的笔记本推送到仓库的
@@ -247,6 +264,33 @@ def _on_page_context(app: Sphinx, pagename: str, templatename: str, context, doc
         return
     _open_graph(app, pagename, context, doctree)
     _notebook_buttons(app, pagename, context)
+    if not app.config.html_favicon:
+        context["metatags"] = context.get("metatags", "") + FAVICON_LINK + "\n"
+
+
+def _dedupe_scripts(app: Sphinx, pagename: str, templatename: str, context, doctree) -> None:
+    """去掉重复的 ``<script>``。
+
+    Sphinx 7.4 的 ``app.add_js_file(None, body=...)`` 在构建器初始化之后调用时，脚本先以文件名
+    ``None`` 加入构建器，写页面前又以 ``''`` 从登记表加入一次，两者不相等，于是每页写两遍
+    （sphinx-thebe 的 ``const THEBE_JS_URL = ...`` 第二遍是语法错误）。构建器在每页之后恢复
+    原来的列表，所以这里每页都去一次重。
+    """
+    scripts = context.get("script_files")
+    if not isinstance(scripts, list):
+        return
+    seen, unique = set(), []
+    for script in scripts:
+        attributes = getattr(script, "attributes", {}) or {}
+        key = (
+            getattr(script, "filename", script) or "",
+            getattr(script, "priority", None),
+            tuple(sorted((k, str(v)) for k, v in attributes.items())),
+        )
+        if key not in seen:
+            seen.add(key)
+            unique.append(script)
+    scripts[:] = unique
 
 
 # ---------------------------------------------------------------- 404 与 sitemap
@@ -258,6 +302,7 @@ _404 = """<!DOCTYPE html>
 <meta name="viewport" content="width=device-width, initial-scale=1" />
 <meta name="robots" content="noindex" />
 <title>页面不存在 — {site}</title>
+{favicon}
 <style>
   :root {{ color-scheme: light dark; --fg: #222; --bg: #fff; --muted: #666; --link: #0a58ca; }}
   @media (prefers-color-scheme: dark) {{
@@ -311,6 +356,7 @@ def write_404(app: Sphinx) -> Path:
         home=html.escape(base + app.builder.get_target_uri(app.config.root_doc)),
         search=html.escape(base + "search.html"),
         issues=issues,
+        favicon=FAVICON_LINK,
     )
     path = Path(app.outdir) / "404.html"
     path.write_text(page, encoding="utf-8")
@@ -356,4 +402,6 @@ def setup(app: Sphinx) -> None:
     app.connect("builder-inited", _on_builder_inited)
     # 在 sphinx-book-theme 生成 header_buttons（优先级 501）之后再添加按钮。
     app.connect("html-page-context", _on_page_context, priority=502)
+    # 在所有扩展（包括 sphinx.ext.mathjax）都加完脚本之后再去重。
+    app.connect("html-page-context", _dedupe_scripts, priority=900)
     app.connect("build-finished", _on_build_finished)

@@ -1,13 +1,22 @@
-"""训练：一个通用循环 + 回调、评估和度量。"""
+"""训练：一个通用循环 + 回调（调度、裁剪、EMA、曲线、检查点）、混合精度、评估和度量。"""
 
+from dlzh.train.amp import AmpSetting, resolve_amp
+from dlzh.train.callbacks import EMA, Checkpoint, GradClip, LivePlot, LRScheduler
+from dlzh.train.checkpoint import load_checkpoint, save_checkpoint
 from dlzh.train.loop import Callback, History, TrainState, evaluate, fit, in_book_build, summarize
 from dlzh.train.metrics import Accumulator, accuracy, correct_count
 from dlzh.train.scratch import ScratchSGD
 
 __all__ = [
+    "EMA",
     "Accumulator",
+    "AmpSetting",
     "Callback",
+    "Checkpoint",
+    "GradClip",
     "History",
+    "LRScheduler",
+    "LivePlot",
     "ScratchSGD",
     "TrainState",
     "accuracy",
@@ -15,5 +24,8 @@ __all__ = [
     "evaluate",
     "fit",
     "in_book_build",
+    "load_checkpoint",
+    "resolve_amp",
+    "save_checkpoint",
     "summarize",
 ]

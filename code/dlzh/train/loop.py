@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from dlzh.config import get_device
+from dlzh.train.amp import AmpSetting, resolve_amp
 from dlzh.train.metrics import Accumulator, correct_count
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -28,6 +29,8 @@ class History:
     """每个 epoch 一条记录：``{"epoch": 1, "train_loss": ..., "train_acc": ..., ...}``。"""
 
     records: list[dict[str, float]] = field(default_factory=list)
+    # 每次优化器更新一条（仅当回调记录了内容时），如学习率、裁剪前的梯度范数。
+    steps: list[dict[str, float]] = field(default_factory=list)
 
     def append(self, record: dict[str, float]) -> None:
         self.records.append(dict(record))
@@ -52,7 +55,10 @@ class History:
 
 @dataclass
 class TrainState:
-    """回调能看到和修改的训练状态。"""
+    """回调能看到和修改的训练状态。
+
+    ``step`` 数的是**优化器更新**的次数；梯度累加时，``accumulate`` 个小批量才算一步。
+    """
 
     model: nn.Module
     optimizer: Any
@@ -60,20 +66,42 @@ class TrainState:
     device: torch.device
     num_epochs: int
     history: History
+    amp: AmpSetting
+    scaler: torch.amp.GradScaler | None = None
+    accumulate: int = 1
     epoch: int = 0
     step: int = 0
+    batch_idx: int = 0
     batch: tuple[torch.Tensor, torch.Tensor] | None = None
     outputs: torch.Tensor | None = None
     loss: torch.Tensor | None = None
     epoch_record: dict[str, float] = field(default_factory=dict)
+    step_record: dict[str, float] = field(default_factory=dict)
     stop: bool = False
+    _unscaled: bool = False
+
+    def unscale_grads(self) -> None:
+        """在读取或修改梯度（裁剪、求范数）之前调用：fp16 时梯度被 GradScaler 放大过。
+
+        同一步里只会真正反缩放一次，多个回调都调用它也没关系。
+        """
+        if self.scaler is not None and not self._unscaled:
+            self.scaler.unscale_(self.optimizer)
+        self._unscaled = True
 
 
 class Callback:
-    """回调基类：按需覆盖下列方法，默认什么都不做。"""
+    """回调基类：按需覆盖下列方法，默认什么都不做。
+
+    调用顺序：``on_fit_start`` -> 每个 epoch：``on_epoch_start`` -> 每个小批量：
+    [``on_before_optimizer_step`` -> 优化器更新 -> ``on_optimizer_step``]（仅在累加满时）
+    -> ``on_batch_end`` -> 评估 -> ``on_epoch_end`` -> 最后 ``on_fit_end``。
+    """
 
     def on_fit_start(self, state: TrainState) -> None: ...
     def on_epoch_start(self, state: TrainState) -> None: ...
+    def on_before_optimizer_step(self, state: TrainState) -> None: ...
+    def on_optimizer_step(self, state: TrainState) -> None: ...
     def on_batch_end(self, state: TrainState) -> None: ...
     def on_epoch_end(self, state: TrainState) -> None: ...
     def on_fit_end(self, state: TrainState) -> None: ...
@@ -131,20 +159,40 @@ def fit(
     device: torch.device | str | None = None,
     callbacks: Sequence[Callback] = (),
     classification: bool = True,
+    amp: str | None = None,
+    accumulate: int = 1,
     verbose: bool = True,
 ) -> History:
     """训练 ``num_epochs`` 个 epoch，返回 :class:`History`。
 
-    ``loss_fn`` 应返回批量上的**平均**损失（``nn.CrossEntropyLoss()`` 的默认行为），
-    这样学习率的含义不随批量大小改变。``optimizer`` 可以是 ``torch.optim`` 的优化器，
-    也可以是任何带 ``zero_grad()`` 和 ``step()`` 的对象（例如从零实现的 SGD）。
+    - ``loss_fn`` 应返回批量上的**平均**损失（``nn.CrossEntropyLoss()`` 的默认行为），
+      这样学习率的含义不随批量大小改变。
+    - ``optimizer`` 可以是 ``torch.optim`` 的优化器，也可以是任何带 ``zero_grad()`` 和
+      ``step()`` 的对象（例如从零实现的 SGD）。
+    - ``amp``：``None``（默认，fp32）、``"auto"``、``"bf16"`` 或 ``"fp16"``，见
+      :func:`dlzh.train.amp.resolve_amp`。
+    - ``accumulate=k``：每 k 个小批量才更新一次参数，每个小批量的损失乘以 1/k，
+      于是累加出的梯度等于 k 个小批量拼成的大批量的平均梯度（模型不含 BN 时严格相等）。
+      epoch 末不足 k 个的尾组按实际个数缩放，同样是平均梯度。
+    - 学习率调度、梯度裁剪、EMA、实时曲线、检查点都通过 ``callbacks`` 接入
+      （见 :mod:`dlzh.train.callbacks`）。
     """
+    if accumulate < 1:
+        raise ValueError(f"accumulate 必须 >= 1，收到 {accumulate} / accumulate must be >= 1")
     device = get_device(device) if isinstance(device, str) or device is None else device
     loss_fn = loss_fn or nn.CrossEntropyLoss()
     model.to(device)
+    setting = resolve_amp(amp, device)
+    scaler = torch.amp.GradScaler(device.type) if setting.use_scaler else None
     history = History()
-    state = TrainState(model, optimizer, loss_fn, device, num_epochs, history)
+    state = TrainState(
+        model, optimizer, loss_fn, device, num_epochs, history, setting, scaler, accumulate
+    )
     progress = None if in_book_build() or not verbose else _make_progress(num_epochs, train_iter)
+    try:
+        num_batches: int | None = len(train_iter)  # type: ignore[arg-type]
+    except TypeError:
+        num_batches = None
     for cb in callbacks:
         cb.on_fit_start(state)
 
@@ -152,25 +200,31 @@ def fit(
         state.epoch = epoch
         state.epoch_record = {"epoch": float(epoch)}
         model.train()
+        optimizer.zero_grad()
         for cb in callbacks:
             cb.on_epoch_start(state)
         # 损失和正确数留在设备上累加，到 epoch 末才取回主机：每个批量都 float(loss)
         # 会强制 GPU 同步，拖慢训练。
         loss_sum = torch.zeros((), device=device)
         correct = torch.zeros((), device=device, dtype=torch.long)
-        seen, epoch_started = 0, time.perf_counter()
-        for features, labels in train_iter:
+        seen, pending, epoch_started = 0, 0, time.perf_counter()
+        for batch_idx, (features, labels) in enumerate(train_iter):
+            state.batch_idx = batch_idx
             features, labels = features.to(device), labels.to(device)
             state.batch = (features, labels)
-            outputs = model(features)
-            loss = loss_fn(outputs, labels)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
+            with setting.autocast():
+                outputs = model(features)
+                loss = loss_fn(outputs, labels)
+            group = _group_size(batch_idx, accumulate, num_batches)
+            scaled = loss / group
+            (scaler.scale(scaled) if scaler is not None else scaled).backward()
+            pending += 1
             state.outputs, state.loss = outputs.detach(), loss.detach()
-            state.step += 1
+            if pending == group:
+                _optimizer_step(state, callbacks)
+                pending = 0
             n = len(labels)
-            loss_sum += state.loss * n
+            loss_sum += state.loss.float() * n
             if classification:
                 correct += (state.outputs.argmax(dim=1) == labels).sum()
             seen += n
@@ -178,15 +232,20 @@ def fit(
                 cb.on_batch_end(state)
             if progress is not None:
                 progress.update(1)
+        if pending:  # 长度未知的迭代器最后剩下的小批量
+            _optimizer_step(state, callbacks)
         if device.type == "cuda":
             torch.cuda.synchronize(device)
         # 吞吐量按整个训练 epoch 的墙钟时间计算（含取数据，不含评估），反映真实的训练速度。
         train_time = time.perf_counter() - epoch_started
         record = state.epoch_record
-        record["train_loss"] = float(loss_sum) / seen
+        record["train_loss"] = float(loss_sum) / max(seen, 1)
         if classification:
-            record["train_acc"] = int(correct) / seen
+            record["train_acc"] = int(correct) / max(seen, 1)
         record["examples_per_sec"] = seen / max(train_time, 1e-9)
+        groups = getattr(optimizer, "param_groups", None)
+        if groups:
+            record["lr"] = float(groups[0]["lr"])
         if test_iter is not None:
             result = evaluate(model, test_iter, loss_fn, device, classification)
             record["test_loss"] = result["loss"]
@@ -205,8 +264,34 @@ def fit(
     if progress is not None:
         progress.close()
     if verbose:
-        print(summarize(history, device))
+        print(summarize(history, device, setting.label if setting.enabled else None))
     return history
+
+
+def _group_size(batch_idx: int, accumulate: int, num_batches: int | None) -> int:
+    """当前小批量所在累加组的大小：通常是 k，epoch 末的尾组可能更小。"""
+    if num_batches is None:
+        return accumulate
+    start = (batch_idx // accumulate) * accumulate
+    return min(accumulate, num_batches - start)
+
+
+def _optimizer_step(state: TrainState, callbacks: Sequence[Callback]) -> None:
+    state.step_record = {}
+    state._unscaled = False
+    for cb in callbacks:
+        cb.on_before_optimizer_step(state)
+    if state.scaler is not None:
+        state.scaler.step(state.optimizer)  # 梯度含 inf/nan 时跳过这一步
+        state.scaler.update()
+    else:
+        state.optimizer.step()
+    state.optimizer.zero_grad()
+    state.step += 1
+    for cb in callbacks:
+        cb.on_optimizer_step(state)
+    if state.step_record:
+        state.history.steps.append({"step": float(state.step), **state.step_record})
 
 
 def _make_progress(num_epochs: int, train_iter: Iterable) -> Any:
@@ -219,7 +304,9 @@ def _make_progress(num_epochs: int, train_iter: Iterable) -> Any:
     return tqdm(total=total, desc="训练", unit="batch", leave=False)
 
 
-def summarize(history: History, device: torch.device | str | None = None) -> str:
+def summarize(
+    history: History, device: torch.device | str | None = None, precision: str | None = None
+) -> str:
     """一行中文摘要：最终损失、训练/测试准确率、吞吐量。"""
     last = history.last
     parts = [
@@ -234,6 +321,6 @@ def summarize(history: History, device: torch.device | str | None = None) -> str
         parts.append(f"测试损失 {last['test_loss']:.4f}")
     speed = f"{last.get('examples_per_sec', 0.0):,.0f} 样本/秒"
     if device is not None:
-        speed += f"（{device}）"
+        speed += f"（{device}{'，' + precision if precision else ''}）"
     parts.append(speed)
     return "，".join(parts)
