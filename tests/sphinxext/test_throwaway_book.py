@@ -103,3 +103,18 @@ def test_changed_package_re_executes_pages(tmp_path):
     # 再构建一次、什么都不改：应直接用缓存，输出保持 second。
     assert run_build(book).returncode == 0
     assert "VALUE=second" in html.read_text("utf-8")
+
+
+def test_missing_glyph_warning_in_a_cell_fails_the_build(tmp_path):
+    watch = tmp_path / "mod"
+    watch.mkdir()
+    # 与 Matplotlib 缺字时发出的警告一字不差；它写到 stderr，构建应当因此失败。
+    body = (
+        "```{code-cell} ipython3\nimport warnings\n"
+        "warnings.warn('Glyph 20013 (\\\\N{CJK UNIFIED IDEOGRAPH-4E2D}) missing from font(s) DejaVu Sans.')\n"
+        "```\n"
+    )
+    result = run_build(make_book(tmp_path, body, watch))
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output[-3000:]
+    assert "Glyph 20013" in output

@@ -1,5 +1,10 @@
 """模型：从零实现的各章模型，与 ``torch.nn`` 的对应实现一起在测试中对照。"""
 
+from dlzh.models.alexnet import create_alexnet
+from dlzh.models.cam import class_activation_map, compute_cam, split_gap_model, upsample_cam
+from dlzh.models.densenet import DenseBlock, create_densenet, transition_block
+from dlzh.models.googlenet import Inception, create_googlenet
+from dlzh.models.lenet import create_lenet, create_lenet_bn
 from dlzh.models.linear import (
     LinearRegressionScratch,
     SoftmaxRegressionScratch,
@@ -8,12 +13,51 @@ from dlzh.models.linear import (
     softmax,
     squared_loss,
 )
+from dlzh.models.mlp import DropoutScratch, create_mlp, dropout_layer, relu
+from dlzh.models.nin import create_nin, nin_block
+from dlzh.models.norms import (
+    BatchNormScratch,
+    GroupNormScratch,
+    InstanceNormScratch,
+    LayerNormScratch,
+)
+from dlzh.models.resnet import Residual, create_resnet18, resnet_block
+from dlzh.models.vgg import create_vgg, vgg_block
+from dlzh.models.weight_init import init_xavier_
 
 __all__ = [
+    "BatchNormScratch",
+    "DenseBlock",
+    "DropoutScratch",
+    "GroupNormScratch",
+    "Inception",
+    "InstanceNormScratch",
+    "LayerNormScratch",
     "LinearRegressionScratch",
+    "Residual",
     "SoftmaxRegressionScratch",
+    "class_activation_map",
+    "compute_cam",
+    "create_alexnet",
+    "create_densenet",
+    "create_googlenet",
+    "create_lenet",
+    "create_lenet_bn",
+    "create_mlp",
+    "create_nin",
+    "create_resnet18",
+    "create_vgg",
     "cross_entropy",
     "cross_entropy_from_logits",
+    "dropout_layer",
+    "init_xavier_",
+    "nin_block",
+    "relu",
+    "resnet_block",
     "softmax",
+    "split_gap_model",
     "squared_loss",
+    "transition_block",
+    "upsample_cam",
+    "vgg_block",
 ]

@@ -15,9 +15,11 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
+from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.environment import BuildEnvironment
@@ -106,6 +108,26 @@ def _on_env_get_outdated(
     return failed
 
 
+_GLYPH = re.compile(r"Glyph \d+ .{0,80}missing from (?:current )?font")
+
+
+def _on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
+    """任何单元输出里出现 Matplotlib 的缺字警告都算构建警告（-W 下即失败）。
+
+    不依赖 ``stderr_output`` 配置：即使有人把它改成 show，方框字也不能悄悄上线。
+    """
+    for node in doctree.findall(nodes.literal_block):
+        match = _GLYPH.search(node.astext())
+        if match:
+            LOGGER.warning(
+                f"图中有缺字（{match.group(0)}…）：请安装 fonts-noto-cjk 并调用 dlzh.plot.use_style()"
+                " / missing CJK glyphs in a figure",
+                location=node,
+                type="dlzh",
+                subtype="glyph",
+            )
+
+
 def _on_build_finished(app: Sphinx, exception: Exception | None) -> None:
     if exception is None and getattr(app, "dlzh_stamp", None):
         base, env_dir, digest, profile = app.dlzh_stamp
@@ -118,6 +140,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("config-inited", _on_config_inited)
     app.connect("source-read", _on_source_read)
     app.connect("env-get-outdated", _on_env_get_outdated)
+    app.connect("doctree-read", _on_doctree_read)
     app.connect("build-finished", _on_build_finished)
     report.setup(app)
     site.setup(app)
