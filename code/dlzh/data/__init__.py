@@ -13,6 +13,7 @@ from dlzh.data.idx import IdxFormatError, read_idx, write_idx
 from dlzh.data.loader import TensorLoader, balanced_subset, resize_batch
 from dlzh.data.registry import REGISTRY, DataFile, DatasetSpec, get_spec
 from dlzh.data.synthetic import array_loader, synthetic_linear
+from dlzh.data.tabular import load_airfoil
 from dlzh.data.vision import (
     FASHION_MNIST_LABELS,
     fashion_mnist_text_labels,
@@ -37,6 +38,7 @@ __all__ = [
     "fetch",
     "fetch_all",
     "get_spec",
+    "load_airfoil",
     "load_fashion_mnist",
     "load_image_split",
     "load_mnist",

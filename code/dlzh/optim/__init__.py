@@ -1,0 +1,26 @@
+"""优化算法：从零实现的优化器、二维地形上的轨迹、学习率调度。"""
+
+from dlzh.optim.landscape import ill_conditioned_quadratic, optimize_2d, rosenbrock
+from dlzh.optim.schedules import cosine_with_warmup, factor_schedule, schedule_values, sqrt_schedule
+from dlzh.optim.scratch import (
+    AdadeltaScratch,
+    AdaGradScratch,
+    AdamScratch,
+    MomentumSGD,
+    RMSPropScratch,
+)
+
+__all__ = [
+    "AdaGradScratch",
+    "AdadeltaScratch",
+    "AdamScratch",
+    "MomentumSGD",
+    "RMSPropScratch",
+    "cosine_with_warmup",
+    "factor_schedule",
+    "ill_conditioned_quadratic",
+    "optimize_2d",
+    "rosenbrock",
+    "schedule_values",
+    "sqrt_schedule",
+]
