@@ -2,15 +2,18 @@
 
 import pytest
 import torch
-from dlzh.models import create_alexnet
 from torch import nn
+
+from dlzh.models import create_alexnet
 
 
 def test_alexnet_layer_shapes_follow_d2l(layer_shapes):
     torch.manual_seed(0)
     net = create_alexnet().eval()
     shapes = layer_shapes(net, torch.randn(1, 1, 224, 224))
-    convs_and_pools = [s for s, m in zip(shapes, net, strict=True) if isinstance(m, nn.Conv2d | nn.MaxPool2d)]
+    convs_and_pools = [
+        s for s, m in zip(shapes, net, strict=True) if isinstance(m, nn.Conv2d | nn.MaxPool2d)
+    ]
     assert convs_and_pools == [
         (96, 54, 54), (96, 26, 26), (256, 26, 26), (256, 12, 12),
         (384, 12, 12), (384, 12, 12), (256, 12, 12), (256, 5, 5),

@@ -1,8 +1,9 @@
 """LeNet 与批量归一化 LeNet：形状、结构，以及注入从零实现的批量归一化后与 nn 版本逐元素一致。"""
 
 import torch
-from dlzh.models import BatchNormScratch, create_lenet, create_lenet_bn
 from torch import nn
+
+from dlzh.models import BatchNormScratch, create_lenet, create_lenet_bn
 
 
 def test_lenet_shapes_follow_d2l():

@@ -1,8 +1,9 @@
 """NiN：逐层形状与 d2l 一致；没有全连接层，最后一个块直接输出类别数个通道。"""
 
 import torch
-from dlzh.models import create_nin, nin_block
 from torch import nn
+
+from dlzh.models import create_nin, nin_block
 
 
 def test_nin_block_keeps_size_with_1x1_convs():

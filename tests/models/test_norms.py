@@ -2,8 +2,9 @@
 
 import pytest
 import torch
-from dlzh.models import BatchNormScratch, GroupNormScratch, InstanceNormScratch, LayerNormScratch
 from torch import nn
+
+from dlzh.models import BatchNormScratch, GroupNormScratch, InstanceNormScratch, LayerNormScratch
 
 TOL = {"atol": 1e-5, "rtol": 1e-5}
 
@@ -74,7 +75,9 @@ def test_layer_norm_matches_torch(normalized_shape):
     x = 2.0 * torch.randn(shape, generator=torch.Generator().manual_seed(1)) + 1.0
     torch.testing.assert_close(ours(x), ref(x), **TOL)
     plain = LayerNormScratch(normalized_shape, elementwise_affine=False)
-    torch.testing.assert_close(plain(x), nn.LayerNorm(normalized_shape, elementwise_affine=False)(x), **TOL)
+    torch.testing.assert_close(
+        plain(x), nn.LayerNorm(normalized_shape, elementwise_affine=False)(x), **TOL
+    )
 
 
 @pytest.mark.parametrize("affine", [False, True])
@@ -107,5 +110,7 @@ def test_group_norm_interpolates_between_layer_and_instance_norm():
     x = torch.randn(2, 6, 4, 4, generator=torch.Generator().manual_seed(0))
     one_group = GroupNormScratch(1, 6, affine=False)(x)
     per_channel = GroupNormScratch(6, 6, affine=False)(x)
-    torch.testing.assert_close(one_group, LayerNormScratch((6, 4, 4), elementwise_affine=False)(x), **TOL)
+    torch.testing.assert_close(
+        one_group, LayerNormScratch((6, 4, 4), elementwise_affine=False)(x), **TOL
+    )
     torch.testing.assert_close(per_channel, InstanceNormScratch(6)(x), **TOL)

@@ -2,8 +2,9 @@
 
 import pytest
 import torch
-from dlzh.models import create_vgg, vgg_block
 from torch import nn
+
+from dlzh.models import create_vgg, vgg_block
 
 
 def test_vgg_block_halves_spatial_size():
@@ -26,7 +27,14 @@ def test_slim_vgg_at_224_follows_d2l(layer_shapes):
     torch.manual_seed(0)
     net = create_vgg(width_divisor=4).eval()
     shapes = layer_shapes(net, torch.randn(1, 1, 224, 224))
-    assert shapes[:6] == [(16, 112, 112), (32, 56, 56), (64, 28, 28), (128, 14, 14), (128, 7, 7), (6272,)]
+    assert shapes[:6] == [
+        (16, 112, 112),
+        (32, 56, 56),
+        (64, 28, 28),
+        (128, 14, 14),
+        (128, 7, 7),
+        (6272,),
+    ]
     assert shapes[-1] == (10,)
     assert net[6].out_features == 4096  # d2l 只缩减卷积通道，全连接层仍是 4096 维
     with pytest.raises(ValueError):

@@ -4,8 +4,9 @@ import math
 
 import pytest
 import torch
-from dlzh.models import init_xavier_
 from torch import nn
+
+from dlzh.models import init_xavier_
 
 
 def test_init_xavier_sets_linear_and_conv_weights():

@@ -58,6 +58,10 @@ def test_draws_into_given_axes(trajectories):
     )
     assert returned is fig
     assert len(right.lines) == 1 and len(left.lines) == 0
+    plot_trajectories_2d(
+        ill_conditioned_quadratic, trajectories, (-6, 1), (-3, 3), ax=left, title="甲", legend=False
+    )
+    assert len(left.lines) == 2 and left.get_legend() is None and left.get_title() == "甲"
     plt.close(fig)
 
 

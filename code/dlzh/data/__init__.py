@@ -12,6 +12,7 @@ from dlzh.data.download import (
 from dlzh.data.idx import IdxFormatError, read_idx, write_idx
 from dlzh.data.loader import TensorLoader, balanced_subset, resize_batch
 from dlzh.data.registry import REGISTRY, DataFile, DatasetSpec, get_spec
+from dlzh.data.slow import SlowDataset
 from dlzh.data.synthetic import array_loader, synthetic_linear
 from dlzh.data.tabular import load_airfoil
 from dlzh.data.vision import (
@@ -30,6 +31,7 @@ __all__ = [
     "DataNotFoundError",
     "DatasetSpec",
     "IdxFormatError",
+    "SlowDataset",
     "TensorLoader",
     "array_loader",
     "balanced_subset",

@@ -1,6 +1,7 @@
 """优化算法：从零实现的优化器、二维地形上的轨迹、学习率调度。"""
 
 from dlzh.optim.landscape import ill_conditioned_quadratic, optimize_2d, rosenbrock
+from dlzh.optim.param_groups import scale_lr, weight_decay_param_groups
 from dlzh.optim.schedules import cosine_with_warmup, factor_schedule, schedule_values, sqrt_schedule
 from dlzh.optim.scratch import (
     AdadeltaScratch,
@@ -21,6 +22,8 @@ __all__ = [
     "ill_conditioned_quadratic",
     "optimize_2d",
     "rosenbrock",
+    "scale_lr",
     "schedule_values",
     "sqrt_schedule",
+    "weight_decay_param_groups",
 ]

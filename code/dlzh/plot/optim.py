@@ -25,13 +25,14 @@ def plot_trajectories_2d(
     title: str = "",
     ax: Axes | None = None,
     markersize: float = 3.0,
+    legend: bool = True,
 ) -> Figure:
     """在 ``f`` 的等高线上画出每条优化轨迹（折线 + 圆点），图例为 ``trajectories`` 的键。
 
     ``trajectories`` 的值形状为 ``(T, 2)``，例如 :func:`dlzh.optim.optimize_2d` 的返回值。
     发散的轨迹会跑出 ``xlim``/``ylim``：坐标范围固定不变，超出部分被裁掉，
     这样几张图之间可以直接比较。给定 ``ax`` 时画进这个子图（用于拼多张子图），
-    返回它所在的 Figure。
+    返回它所在的 Figure；每个子图只有一条轨迹时，可以用 ``title`` 代替图例（``legend=False``）。
     """
     ensure_style()
     if ax is None:
@@ -51,7 +52,7 @@ def plot_trajectories_2d(
         points = points.reshape(-1, 2)  # (T, 2)
         ax.plot(points[:, 0], points[:, 1], "-o", markersize=markersize, linewidth=1.2, label=label)
     ax.set(xlim=xlim, ylim=ylim, xlabel="$x_1$", ylabel="$x_2$", title=title)
-    if trajectories:
+    if trajectories and legend:
         ax.legend(loc="best", fontsize=9)
     fig.tight_layout()
     return fig

@@ -32,9 +32,12 @@ GLOSSARY_MARKER = "```{dlzh-glossary}\n```"
 
 
 def _default_watch() -> list[str]:
+    """默认监视整个 dlzh 包，但不含 sphinxext：构建扩展本身的改动不影响页面输出，
+    不必因此重新执行整本书。"""
     import dlzh
 
-    return [str(Path(dlzh.__file__).parent)]
+    package = Path(dlzh.__file__).parent
+    return [str(p) for p in sorted(package.iterdir()) if p.name not in {"sphinxext", "__pycache__"}]
 
 
 def _book_root(app: Sphinx) -> Path:

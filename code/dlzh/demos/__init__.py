@@ -1,0 +1,37 @@
+"""可以用 torchrun 启动的多进程演示脚本（CPU + gloo，2 个进程即可运行）。
+
+书页和测试通过 :func:`dlzh.distributed.run_torchrun` 启动它们，例如::
+
+    from dlzh.demos import DDP_CHECK
+    print(run_torchrun(DDP_CHECK, nproc=2, timeout=120))
+
+每个脚本逐行打印 ``CHECK <名称> rank=<r> ... ok=True/False`` 形式的结果，
+任何一项检查失败都以非零退出码结束。
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+DEMOS = Path(__file__).parent
+DDP_CHECK = DEMOS / "ddp_check.py"
+ZERO_CHECK = DEMOS / "zero_check.py"
+
+__all__ = ["DDP_CHECK", "DEMOS", "ZERO_CHECK", "parse_checks"]
+
+
+def parse_checks(output: str) -> list[dict[str, str]]:
+    """把演示脚本输出中的 ``CHECK`` 行解析成字典，方便页面和测试断言。
+
+    ``"CHECK ddp_grad rank=0 max_diff=1e-08 ok=True"`` ->
+    ``{"name": "ddp_grad", "rank": "0", "max_diff": "1e-08", "ok": "True"}``。
+    """
+    checks = []
+    for line in output.splitlines():
+        parts = line.split()
+        if len(parts) < 2 or parts[0] != "CHECK":
+            continue
+        record = {"name": parts[1]}
+        record.update(p.split("=", 1) for p in parts[2:] if "=" in p)
+        checks.append(record)
+    return checks
