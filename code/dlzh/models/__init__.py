@@ -2,6 +2,14 @@
 
 from dlzh.models.alexnet import create_alexnet
 from dlzh.models.cam import class_activation_map, compute_cam, split_gap_model, upsample_cam
+from dlzh.models.conv import (
+    Conv2DScratch,
+    corr2d,
+    corr2d_multi_in,
+    corr2d_multi_in_out,
+    corr2d_multi_in_out_1x1,
+    pool2d,
+)
 from dlzh.models.densenet import DenseBlock, create_densenet, transition_block
 from dlzh.models.googlenet import Inception, create_googlenet
 from dlzh.models.lenet import create_lenet, create_lenet_bn
@@ -27,6 +35,7 @@ from dlzh.models.weight_init import init_xavier_
 
 __all__ = [
     "BatchNormScratch",
+    "Conv2DScratch",
     "DenseBlock",
     "DropoutScratch",
     "GroupNormScratch",
@@ -38,6 +47,10 @@ __all__ = [
     "SoftmaxRegressionScratch",
     "class_activation_map",
     "compute_cam",
+    "corr2d",
+    "corr2d_multi_in",
+    "corr2d_multi_in_out",
+    "corr2d_multi_in_out_1x1",
     "create_alexnet",
     "create_densenet",
     "create_googlenet",
@@ -52,6 +65,7 @@ __all__ = [
     "dropout_layer",
     "init_xavier_",
     "nin_block",
+    "pool2d",
     "relu",
     "resnet_block",
     "softmax",
