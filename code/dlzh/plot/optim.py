@@ -32,9 +32,11 @@ def plot_trajectories_2d(
     ``trajectories`` 的值形状为 ``(T, 2)``，例如 :func:`dlzh.optim.optimize_2d` 的返回值。
     发散的轨迹会跑出 ``xlim``/``ylim``：坐标范围固定不变，超出部分被裁掉，
     这样几张图之间可以直接比较。给定 ``ax`` 时画进这个子图（用于拼多张子图），
-    返回它所在的 Figure；每个子图只有一条轨迹时，可以用 ``title`` 代替图例（``legend=False``）。
+    返回它所在的 Figure，排版（``fig.tight_layout()``）由调用者在画完所有子图后做一次；
+    每个子图只有一条轨迹时，可以用 ``title`` 代替图例（``legend=False``）。
     """
     ensure_style()
+    own_figure = ax is None
     if ax is None:
         fig, ax = plt.subplots()
     else:
@@ -54,7 +56,8 @@ def plot_trajectories_2d(
     ax.set(xlim=xlim, ylim=ylim, xlabel="$x_1$", ylabel="$x_2$", title=title)
     if trajectories and legend:
         ax.legend(loc="best", fontsize=9)
-    fig.tight_layout()
+    if own_figure:  # 画进别人的子图时，排版留给调用者一次完成（tight_layout 要重绘整张图，很慢）
+        fig.tight_layout()
     return fig
 
 
@@ -97,14 +100,14 @@ def plot_schedules(
 ) -> Figure:
     """把若干条学习率调度曲线画在同一张图里（阶梯形的调度用阶梯线画出）。"""
     ensure_style()
-    fig, ax = plt.subplots(figsize=(6.0, 3.4))
+    fig, ax = plt.subplots(figsize=(7.5, 3.4))
     for label, values in schedules.items():
         values = np.asarray(values, dtype=float)
         ax.step(np.arange(len(values)), values, where="post", label=label)
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
     if logy:
         ax.set_yscale("log")
-    if schedules:
-        ax.legend(fontsize=9)
+    if schedules:  # 图例放在坐标区右侧：调度曲线铺满整个横轴，放在里面总会挡住某条曲线
+        ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.02, 1.0))
     fig.tight_layout()
     return fig
