@@ -53,3 +53,8 @@ def test_book_glossary_is_valid_and_segments_compound_terms():
         tokenizer.add_word(word, int(freq), tag)
     for term in ("交叉熵损失", "小批量随机梯度下降", "批量归一化"):
         assert term in set(tokenizer.cut_for_search(f"本节介绍{term}的原理"))
+
+
+def test_unquoted_comma_is_rejected(tmp_path):
+    with pytest.raises(ValueError, match="列数多于"):
+        read_glossary(_write(tmp_path, "zh,en,description\n修正线性单元,ReLU,max(0, x)\n"))

@@ -28,6 +28,11 @@ def read_glossary(path: str | Path) -> list[Term]:
         if missing:
             raise ValueError(f"{path} 缺少列 {sorted(missing)} / missing columns")
         for line, row in enumerate(reader, start=2):
+            if None in row:  # 多出来的列：说明里有未加引号的逗号，说明文字会被截断
+                raise ValueError(
+                    f"{path}:{line} 列数多于 3 列；含逗号的说明请用英文双引号括起来 / "
+                    "too many columns: quote fields that contain commas"
+                )
             zh, en = (row["zh"] or "").strip(), (row["en"] or "").strip()
             if not zh or not en:
                 raise ValueError(f"{path}:{line} 的中文或英文术语为空 / empty term")
