@@ -18,6 +18,7 @@ from dlzh.config import (
     set_seed,
 )
 from dlzh.page import start_page
+from dlzh.profile import is_smoke, settings
 
 __version__ = "0.1.0"
 
@@ -30,6 +31,7 @@ __all__ = [
     "get_device",
     "get_profile",
     "is_quick",
+    "is_smoke",
     "losses",
     "models",
     "optim",
@@ -37,6 +39,7 @@ __all__ = [
     "plot",
     "run_info",
     "set_seed",
+    "settings",
     "start_page",
     "train",
 ]

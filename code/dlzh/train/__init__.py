@@ -2,6 +2,7 @@
 
 from dlzh.train.amp import AmpSetting, resolve_amp
 from dlzh.train.callbacks import EMA, Checkpoint, GradClip, LivePlot, LRScheduler
+from dlzh.train.checks import NotLearnedError, assert_learned
 from dlzh.train.checkpoint import load_checkpoint, save_checkpoint
 from dlzh.train.loop import Callback, History, TrainState, evaluate, fit, in_book_build, summarize
 from dlzh.train.metrics import Accumulator, accuracy, correct_count
@@ -17,9 +18,11 @@ __all__ = [
     "History",
     "LRScheduler",
     "LivePlot",
+    "NotLearnedError",
     "ScratchSGD",
     "TrainState",
     "accuracy",
+    "assert_learned",
     "correct_count",
     "evaluate",
     "fit",

@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from dlzh.config import get_device
+from dlzh.profile import SMOKE_BATCHES, is_smoke
 from dlzh.train.amp import AmpSetting, resolve_amp
 from dlzh.train.metrics import Accumulator, correct_count
 
@@ -129,8 +130,11 @@ def evaluate(
     was_training = model.training
     model.eval()
     acc = Accumulator("loss", "correct", "n")
+    limit = SMOKE_BATCHES if is_smoke() else None
     with torch.inference_mode():
-        for features, labels in data_iter:
+        for batch_idx, (features, labels) in enumerate(data_iter):
+            if limit is not None and batch_idx >= limit:
+                break  # 冒烟模式：只检查代码路径，不求完整的评估结果
             features, labels = features.to(device), labels.to(device)
             outputs = model(features)
             n = len(labels)
@@ -193,6 +197,11 @@ def fit(
         num_batches: int | None = len(train_iter)  # type: ignore[arg-type]
     except TypeError:
         num_batches = None
+    smoke_limit = SMOKE_BATCHES if is_smoke() else None
+    if smoke_limit is not None:
+        num_epochs = min(num_epochs, 1)  # 冒烟模式只验证代码路径：一个 epoch、几个批量
+        state.num_epochs = num_epochs
+        num_batches = smoke_limit if num_batches is None else min(num_batches, smoke_limit)
     for cb in callbacks:
         cb.on_fit_start(state)
 
@@ -209,6 +218,8 @@ def fit(
         correct = torch.zeros((), device=device, dtype=torch.long)
         seen, pending, epoch_started = 0, 0, time.perf_counter()
         for batch_idx, (features, labels) in enumerate(train_iter):
+            if smoke_limit is not None and batch_idx >= smoke_limit:
+                break  # 冒烟模式：full 档位的设置，每个 epoch 只跑几个批量
             state.batch_idx = batch_idx
             features, labels = features.to(device), labels.to(device)
             state.batch = (features, labels)
