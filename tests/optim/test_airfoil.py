@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from dlzh.optim import MomentumSGD
-from dlzh.optim.airfoil import loss_curve, max_param_diff, train_airfoil
+from dlzh.optim.airfoil import least_squares_mse, loss_curve, max_param_diff, train_airfoil
 
 
 def _data():
@@ -27,3 +27,20 @@ def test_same_seed_same_result_and_scratch_matches_torch():
     assert epochs == sorted(epochs) and epochs[-1] == 2.0
     assert losses[-1] < 0.1 * losses[0]
     assert [s["time"] for s in hist_b.steps] == sorted(s["time"] for s in hist_b.steps)
+
+
+def test_least_squares_mse_is_the_floor_of_training():
+    x, y = _data()
+    floor = least_squares_mse(x, y)
+    # 噪声标准差 0.1：最小均方误差应接近噪声方差 0.01，且不会高于它太多
+    assert 0.005 < floor < 0.012
+    # 训练得到的线性模型损失不低于下限，而足够长的训练会逼近它
+    net, _ = train_airfoil(
+        lambda p: torch.optim.SGD(p, lr=0.05), num_epochs=20, features=x, labels=y
+    )
+    with torch.no_grad():
+        trained = float(((net(x) - y) ** 2).mean())
+    assert floor <= trained + 1e-7
+    assert trained < floor * 1.2
+    # 标签恰好是特征的线性函数时，下限是 0
+    assert least_squares_mse(x, x @ torch.ones(5, 1) + 2.0) < 1e-10

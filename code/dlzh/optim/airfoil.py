@@ -75,6 +75,18 @@ def train_airfoil(
     return net, history
 
 
+def least_squares_mse(features: torch.Tensor, labels: torch.Tensor) -> float:
+    """线性模型（含偏置）在这批数据上能达到的最小均方误差，即最小二乘解的损失。
+
+    线性回归是凸问题，这个值是任何优化算法训练 ``nn.Linear`` 时损失的下限，各页拿它当参照线，
+    而不是把某次运行的数字抄进正文。
+    """
+    ones = torch.ones(len(features), 1, dtype=features.dtype)
+    design = torch.cat([features, ones], dim=1)  # (n, d + 1)，最后一列对应偏置
+    solution = torch.linalg.lstsq(design, labels).solution  # (d + 1, 1)
+    return float(((design @ solution - labels) ** 2).mean())
+
+
 def loss_curve(history: History, x: str = "epoch") -> tuple[list[float], list[float]]:
     """从 ``history.steps`` 取出 (横坐标, 损失) 两列，交给 :func:`dlzh.plot.plot_curves`。"""
     return [s[x] for s in history.steps], [s["loss"] for s in history.steps]
