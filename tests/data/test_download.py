@@ -1,74 +1,69 @@
-"""数据获取：缓存 -> 镜像 -> URL 的顺序、校验失败不留文件、离线时的错误信息。"""
+"""数据获取：缓存 -> 镜像 -> URL 的顺序、各种坏来源都换下一个 URL、校验失败不留文件、
+离线时的错误信息、重试、不写 stderr、压缩包的原子解压。"""
 
 from __future__ import annotations
 
 import hashlib
-import http.server
-import threading
-from functools import partial
-from pathlib import Path
+import io
+import tarfile
+import zipfile
 
 import pytest
 
-from dlzh.data import ChecksumError, DataFile, DataNotFoundError, DatasetSpec, fetch
+import dlzh.data.download as download_module
+from dlzh.data import (
+    ChecksumError,
+    DataFile,
+    DataNotFoundError,
+    DatasetSpec,
+    cache_dir,
+    fetch,
+    fetch_extracted,
+)
 from dlzh.data.download import download
 
 PAYLOAD = b"dlzh test payload\n" * 100
 
 
-def make_spec(urls: tuple[str, ...], payload: bytes = PAYLOAD) -> DatasetSpec:
-    digest = hashlib.sha256(payload).hexdigest()
+def make_spec(
+    urls: tuple[str, ...], payload: bytes = PAYLOAD, algorithm: str = "sha256", **extra
+) -> DatasetSpec:
+    digest = hashlib.new(algorithm, payload).hexdigest()
+    name = extra.pop("filename", "toy.bin")
     return DatasetSpec(
         name="toy",
         description="测试用",
         mirror_subdir="toy-mirror",
         license="test",
-        files=(DataFile("toy.bin", digest, len(payload), urls),),
+        files=(DataFile(name, digest, len(payload), urls, algorithm=algorithm, **extra),),
     )
 
 
-class _Server:
-    """只监听 127.0.0.1 的静态文件服务器，记录每个请求的路径。"""
-
-    def __init__(self, root: Path) -> None:
-        self.requests: list[str] = []
-        outer = self
-
-        class Handler(http.server.SimpleHTTPRequestHandler):
-            def log_message(self, *args) -> None:
-                outer.requests.append(self.path)
-
-        handler = partial(Handler, directory=str(root))
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-@pytest.fixture
-def server(tmp_path):
-    root = tmp_path / "www"
-    root.mkdir()
-    srv = _Server(root)
-    srv.root = root
-    yield srv
-    srv.close()
-
-
-def test_downloads_verifies_and_caches(server, tmp_path, monkeypatch):
-    (server.root / "toy.bin").write_bytes(PAYLOAD)
-    spec = make_spec((server.url + "toy.bin",))
+def test_downloads_verifies_and_caches(server):
+    spec = make_spec((server.add("toy.bin", PAYLOAD),))
     path = fetch(spec, "toy.bin")
     assert path.read_bytes() == PAYLOAD
-    assert path.parent.name == "toy"
-    assert len(server.requests) == 1
+    assert path == cache_dir() / "toy" / "toy.bin"
+    assert server.requests == ["toy.bin"]
     # 第二次命中缓存，不再发请求。
     assert fetch(spec, "toy.bin") == path
-    assert len(server.requests) == 1
+    assert server.requests == ["toy.bin"]
+
+
+@pytest.mark.parametrize("algorithm", ["sha1", "md5"])
+def test_digests_as_sources_publish_them(server, algorithm):
+    url = server.add("toy.bin", PAYLOAD)
+    assert fetch(make_spec((url,), algorithm=algorithm), "toy.bin").read_bytes() == PAYLOAD
+    # 同一算法、错一位的摘要：下载被拒绝，缓存里什么也不留。
+    (cache_dir() / "toy" / "toy.bin").unlink()
+    good = hashlib.new(algorithm, PAYLOAD).hexdigest()
+    bad = ("0" if good[0] != "0" else "1") + good[1:]
+    spec = DatasetSpec(
+        "toy", "t", (DataFile("toy.bin", bad, len(PAYLOAD), (url,), algorithm=algorithm),), "m", "t"
+    )
+    with pytest.raises(DataNotFoundError, match=algorithm):
+        fetch(spec, "toy.bin")
+    assert list((cache_dir() / "toy").iterdir()) == []
 
 
 def test_mirror_is_used_before_url(server, tmp_path, monkeypatch):
@@ -76,15 +71,12 @@ def test_mirror_is_used_before_url(server, tmp_path, monkeypatch):
     (mirror / "toy-mirror").mkdir(parents=True)
     (mirror / "toy-mirror" / "toy.bin").write_bytes(PAYLOAD)
     monkeypatch.setenv("DLZH_DATA_MIRROR", str(mirror))
-    (server.root / "toy.bin").write_bytes(PAYLOAD)
-    spec = make_spec((server.url + "toy.bin",))
+    spec = make_spec((server.add("toy.bin", PAYLOAD),))
     assert fetch(spec, "toy.bin") == mirror / "toy-mirror" / "toy.bin"
     assert server.requests == []
 
 
 def test_cache_is_used_before_mirror(tmp_path, monkeypatch):
-    from dlzh.data import cache_dir
-
     cached = cache_dir() / "toy" / "toy.bin"
     cached.parent.mkdir(parents=True)
     cached.write_bytes(PAYLOAD)
@@ -102,32 +94,65 @@ def test_corrupt_mirror_falls_through_to_url(server, tmp_path, monkeypatch):
     bad[0] ^= 0xFF
     (mirror / "toy-mirror" / "toy.bin").write_bytes(bytes(bad))
     monkeypatch.setenv("DLZH_DATA_MIRROR", str(mirror))
-    (server.root / "toy.bin").write_bytes(PAYLOAD)
-    path = fetch(make_spec((server.url + "toy.bin",)), "toy.bin")
+    path = fetch(make_spec((server.add("toy.bin", PAYLOAD),)), "toy.bin")
     assert path.read_bytes() == PAYLOAD
-    assert len(server.requests) == 1
+    assert server.requests == ["toy.bin"]
 
 
 def test_checksum_mismatch_raises_and_leaves_no_file(server, tmp_path):
-    (server.root / "toy.bin").write_bytes(PAYLOAD[:-1] + b"X")  # 同样大小，内容不同
-    spec = make_spec((server.url + "toy.bin",))
+    url = server.add("toy.bin", PAYLOAD[:-1] + b"X")  # 同样大小，内容不同
+    spec = make_spec((url,))
     target = tmp_path / "out" / "toy.bin"
     with pytest.raises(ChecksumError, match="sha256"):
-        download(server.url + "toy.bin", target, spec.files[0])
+        download(url, target, spec.files[0])
     assert not target.exists()
     assert list(target.parent.iterdir()) == []  # 临时文件也被清理了
 
 
-def test_corrupt_cache_file_is_never_used(server, monkeypatch):
-    from dlzh.data import cache_dir
-
+def test_corrupt_cache_file_is_never_used(server):
     cached = cache_dir() / "toy" / "toy.bin"
     cached.parent.mkdir(parents=True)
     cached.write_bytes(b"garbage")
-    (server.root / "toy.bin").write_bytes(PAYLOAD)
-    path = fetch(make_spec((server.url + "toy.bin",)), "toy.bin")
+    path = fetch(make_spec((server.add("toy.bin", PAYLOAD),)), "toy.bin")
     assert path.read_bytes() == PAYLOAD
     assert (cached.parent / "toy.bin.corrupt").read_bytes() == b"garbage"
+
+
+@pytest.mark.parametrize("failure", ["404", "503", "truncated", "bad-length"])
+def test_any_failing_source_moves_on_to_the_next_url(server, failure):
+    # "truncated" 在底层是 http.client.IncompleteRead，"bad-length" 引起 ValueError：
+    # 它们都不是 OSError，旧代码会直接抛出而不去试第二个来源。
+    server.add("a.bin", PAYLOAD)
+    server.add("b.bin", PAYLOAD)
+    server.behaviours["a.bin"] = failure
+    spec = make_spec((server.url + "a.bin", server.url + "b.bin"))
+    path = fetch(spec, "toy.bin")
+    assert path.read_bytes() == PAYLOAD
+    assert server.requests == ["a.bin", "b.bin"]
+
+
+def test_every_source_failing_ends_in_one_clear_error(server):
+    server.add("a.bin", PAYLOAD)
+    server.add("b.bin", PAYLOAD)
+    server.behaviours.update({"a.bin": "truncated", "b.bin": "bad-length"})
+    spec = make_spec((server.url + "a.bin", server.url + "b.bin"))
+    with pytest.raises(DataNotFoundError) as info:
+        fetch(spec, "toy.bin")
+    message = str(info.value)
+    assert server.url + "a.bin" in message and server.url + "b.bin" in message
+    assert "找不到数据文件" in message and "not found" in message
+    assert list((cache_dir() / "toy").iterdir()) == []  # 没有半个文件留在缓存里
+
+
+def test_transient_failures_are_retried_with_backoff(server, monkeypatch):
+    sleeps: list[float] = []
+    monkeypatch.setattr(download_module, "RETRIES", 2)
+    monkeypatch.setattr("pooch.core.time.sleep", sleeps.append)
+    url = server.add("toy.bin", PAYLOAD)
+    server.behaviours["toy.bin"] = ["503", "truncated", "ok"]
+    assert fetch(make_spec((url,)), "toy.bin").read_bytes() == PAYLOAD
+    assert server.requests == ["toy.bin"] * 3
+    assert sleeps == [1, 2]  # 每次失败后等得更久
 
 
 def test_offline_error_names_file_places_and_fix(tmp_path, monkeypatch):
@@ -146,6 +171,15 @@ def test_offline_error_names_file_places_and_fix(tmp_path, monkeypatch):
     assert "http://127.0.0.1:9/toy.bin" in message
 
 
+def test_large_download_writes_progress_to_stdout_and_nothing_to_stderr(server, capfd):
+    big = bytes(range(256)) * (6 * 4096)  # 6 MiB，超过显示进度的门槛
+    path = fetch(make_spec((server.add("big.bin", big),), payload=big), "toy.bin")
+    assert path.stat().st_size == len(big)
+    out, err = capfd.readouterr()
+    assert err == ""
+    assert "下载完成" in out and "toy.bin" in out
+
+
 def test_unknown_dataset_and_file_errors():
     from dlzh.data import get_spec
 
@@ -155,12 +189,101 @@ def test_unknown_dataset_and_file_errors():
         get_spec("fashion-mnist").file("nope.gz")
 
 
-def test_registry_entries_are_well_formed():
-    from dlzh.data import REGISTRY
+def _zip_bytes(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
 
-    assert {"fashion-mnist", "mnist", "airfoil", "time-machine"} <= set(REGISTRY)
-    for spec in REGISTRY.values():
-        for item in spec.files:
-            assert len(item.sha256) == 64 and int(item.sha256, 16) >= 0
-            assert item.size > 0
-            assert item.urls and all(u.startswith(("http://", "https://")) for u in item.urls)
+
+def _tar_bytes(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(("kind", "build"), [("zip", _zip_bytes), ("tar", _tar_bytes)])
+def test_archive_is_extracted_with_its_member_layout(server, kind, build):
+    files = {"pairs/fra.txt": b"Go.\tVa !\n", "pairs/README": b"test\n"}
+    blob = build(files)
+    name = f"pairs.{kind}"
+    spec = make_spec(
+        (server.add(name, blob),),
+        payload=blob,
+        algorithm="sha1",
+        filename=name,
+        archive=kind,
+        members=("pairs/fra.txt",),
+    )
+    root = fetch_extracted(spec, name)
+    assert (root / "pairs" / "fra.txt").read_bytes() == files["pairs/fra.txt"]
+    assert root.parent == cache_dir() / "toy"
+    # 第二次直接用解压结果，不再下载。
+    assert fetch_extracted(spec, name) == root
+    assert server.requests == [name]
+
+
+def test_half_extracted_folder_is_never_used(server, monkeypatch):
+    blob = _zip_bytes({"d/a.txt": b"a", "d/b.txt": b"b"})
+    spec = make_spec(
+        (server.add("d.zip", blob),),
+        payload=blob,
+        filename="d.zip",
+        archive="zip",
+        members=("d/a.txt", "d/b.txt"),
+    )
+
+    class Crash:
+        def __init__(self, extract_dir):
+            self.extract_dir = extract_dir
+
+        def __call__(self, fname, action, pup):
+            (download_module.Path(self.extract_dir) / "d").mkdir(parents=True)
+            (download_module.Path(self.extract_dir) / "d" / "a.txt").write_bytes(b"a")
+            raise KeyboardInterrupt  # 解压到一半被打断
+
+    real = download_module._extractor
+    monkeypatch.setattr(download_module, "_extractor", lambda kind, d: Crash(d))
+    with pytest.raises(KeyboardInterrupt):
+        fetch_extracted(spec, "d.zip")
+    leftovers = [p.name for p in (cache_dir() / "toy").iterdir()]
+    assert leftovers == ["d.zip"]  # 只有校验过的压缩包，没有半解压的文件夹
+    monkeypatch.setattr(download_module, "_extractor", real)
+    root = fetch_extracted(spec, "d.zip")
+    assert sorted(p.name for p in (root / "d").iterdir()) == ["a.txt", "b.txt"]
+
+
+def test_missing_member_is_a_clear_error_and_nothing_is_kept(server):
+    blob = _zip_bytes({"other/x.txt": b"x"})
+    spec = make_spec(
+        (server.add("m.zip", blob),),
+        payload=blob,
+        filename="m.zip",
+        archive="zip",
+        members=("expected/x.txt",),
+    )
+    with pytest.raises(ChecksumError, match=r"expected/x\.txt"):
+        fetch_extracted(spec, "m.zip")
+    assert not (cache_dir() / "toy" / "m.zip.extracted").exists()
+
+
+def test_changed_source_digest_re_extracts(server):
+    old = _zip_bytes({"v/value.txt": b"old"})
+    new = _zip_bytes({"v/value.txt": b"new"})
+    kwargs = dict(filename="v.zip", archive="zip", members=("v/value.txt",))
+    root = fetch_extracted(make_spec((server.add("v.zip", old),), payload=old, **kwargs), "v.zip")
+    assert (root / "v" / "value.txt").read_bytes() == b"old"
+    (cache_dir() / "toy" / "v.zip").unlink()
+    root2 = fetch_extracted(make_spec((server.add("v.zip", new),), payload=new, **kwargs), "v.zip")
+    assert root2 == root and (root / "v" / "value.txt").read_bytes() == b"new"
+
+
+def test_plain_file_is_not_an_archive(server):
+    spec = make_spec((server.add("toy.bin", PAYLOAD),))
+    with pytest.raises(ValueError, match="fetch"):
+        fetch_extracted(spec, "toy.bin")

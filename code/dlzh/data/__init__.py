@@ -1,4 +1,4 @@
-"""数据层：登记表、校验下载、IDX 解析、内存迭代器和合成数据。"""
+"""数据层：登记表、校验下载（pooch）、原子解压、IDX 解析与张量缓存、内存迭代器和合成数据。"""
 
 from dlzh.data.download import (
     ChecksumError,
@@ -6,6 +6,8 @@ from dlzh.data.download import (
     cache_dir,
     fetch,
     fetch_all,
+    fetch_extracted,
+    file_digest,
     mirror_dir,
     sha256_of,
 )
@@ -39,6 +41,8 @@ __all__ = [
     "fashion_mnist_text_labels",
     "fetch",
     "fetch_all",
+    "fetch_extracted",
+    "file_digest",
     "get_spec",
     "load_airfoil",
     "load_fashion_mnist",

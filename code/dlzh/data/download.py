@@ -1,30 +1,46 @@
-"""取数据文件：缓存 -> 镜像 -> 官方 URL，校验 sha256，原子写入。
+"""取数据文件：缓存 -> 镜像 -> 登记的 URL，按来源公布的摘要校验，原子写入与原子解压。
 
-设计要点：
+下载本身交给 `pooch <https://www.fatiando.org/pooch/>`_：它先写临时文件、按
+``算法:摘要``（sha256、sha1、md5）校验、通过后才改成正式文件名，并在网络出错时退避重试。
+这里保留 pooch 没有的部分：
 
-- 下载先写到同目录下的临时文件，校验通过后才 ``os.replace`` 成正式文件名，
-  所以中途断网或校验失败都不会留下半个文件，更不会被下次当成好文件使用。
-- 校验失败的缓存文件改名为 ``*.corrupt`` 留作排查，而不是静默删除或继续使用。
-- 什么都找不到时抛出一个 :class:`DataNotFoundError`，写明文件名、查过的每个位置及原因、
-  以及读者可以怎样手动提供这个文件。
+- **查找顺序**：本地缓存（``DLZH_DATA_DIR``）-> 只读镜像（``DLZH_DATA_MIRROR``）-> 每个 URL。
+  缓存里校验失败的文件改名为 ``*.corrupt`` 留作排查，绝不会再被当成好文件。
+- **换下一个来源**：某个 URL 的任何失败（``OSError``、``http.client.IncompleteRead``、
+  错误的 Content-Length、摘要不符……）都只记下原因、接着试下一个 URL，
+  最后才抛出一个 :class:`DataNotFoundError`，写明查过的每个位置、原因和手动提供文件的办法。
+- **不写 stderr**：书构建时内核写到 stderr 的任何东西都会变成构建警告（``-W`` 下即失败）。
+  所以 pooch 的日志被压低，进度写到 stdout：终端里是 tqdm 进度条，笔记本和构建里是两行文字。
+- **原子解压**：压缩包先解到同目录下的临时文件夹，检查登记的 ``members`` 都在，
+  写入来源摘要，再一步改名；半解压的文件夹从不会被使用，来源摘要变了就重新解压。
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import logging
 import os
+import shutil
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
+
+import pooch
 
 from dlzh.data.registry import DataFile, DatasetSpec, get_spec
 
 CACHE_ENV = "DLZH_DATA_DIR"
 MIRROR_ENV = "DLZH_DATA_MIRROR"
+# 每个 URL 失败后再试的次数（pooch 在两次之间等待 1、2、… 秒）。
+RETRIES = 2
+TIMEOUT_S = 60.0
+# 小于这个大小的文件一闪而过，不打印进度，免得给页面输出添乱。
+PROGRESS_MIN_BYTES = 1 << 20
 _CHUNK = 1 << 20
+_EXTRACTED_STAMP = ".dlzh-source"
 
 
 class DataNotFoundError(FileNotFoundError):
@@ -32,7 +48,7 @@ class DataNotFoundError(FileNotFoundError):
 
 
 class ChecksumError(ValueError):
-    """文件内容的 sha256 与登记表不符。"""
+    """文件的大小或摘要与登记表不符。"""
 
 
 def cache_dir() -> Path:
@@ -47,74 +63,139 @@ def mirror_dir() -> Path | None:
     return Path(value).expanduser() if value else None
 
 
-def sha256_of(path: Path) -> str:
-    """按块计算文件的 sha256，避免把大文件整个读进内存。"""
-    digest = hashlib.sha256()
+def file_digest(path: Path, algorithm: str = "sha256") -> str:
+    """按块计算文件摘要，避免把大文件整个读进内存。"""
+    digest = hashlib.new(algorithm)
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(_CHUNK), b""):
             digest.update(chunk)
     return digest.hexdigest()
 
 
+def sha256_of(path: Path) -> str:
+    """文件的 sha256。"""
+    return file_digest(path, "sha256")
+
+
 def verify(path: Path, expected: DataFile) -> None:
-    """大小和 sha256 都对才算通过；先比大小，错了就不必再算哈希。"""
+    """大小（若登记了）和摘要都对才算通过；先比大小，错了就不必再算摘要。"""
     size = path.stat().st_size
-    if size != expected.size:
+    if expected.size is not None and size != expected.size:
         raise ChecksumError(
             f"{path} 大小为 {size} 字节，应为 {expected.size} 字节。"
             f" / {path} has {size} bytes, expected {expected.size}."
         )
-    actual = sha256_of(path)
-    if actual != expected.sha256:
+    actual = file_digest(path, expected.algorithm)
+    if actual != expected.digest:
         raise ChecksumError(
-            f"{path} 的 sha256 为 {actual}，应为 {expected.sha256}。"
-            f" / sha256 mismatch for {path}: got {actual}, expected {expected.sha256}."
+            f"{path} 的 {expected.algorithm} 为 {actual}，应为 {expected.digest}。"
+            f" / {expected.algorithm} mismatch for {path}: got {actual}, expected {expected.digest}."
         )
 
 
-def _progress(done: int, total: int, started: float, name: str) -> None:
-    rate = done / max(time.perf_counter() - started, 1e-6) / 1e6
-    percent = 100.0 * done / total if total else 0.0
-    print(
-        f"\r下载 {name}: {percent:5.1f}% ({done / 1e6:.1f}/{total / 1e6:.1f} MB, {rate:.1f} MB/s)",
-        end="",
-        file=sys.stderr,
-        flush=True,
-    )
-
-
-def download(url: str, target: Path, expected: DataFile, timeout: float = 30.0) -> Path:
-    """把 ``url`` 下载到 ``target``：临时文件 -> 校验 -> 原子改名。失败时不留任何文件。"""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    tmp = Path(tmp_name)
+@contextlib.contextmanager
+def _quiet_pooch() -> Iterator[None]:
+    # pooch 的日志器自带一个写 stderr 的 StreamHandler（"Downloading data from …"），
+    # 在书构建里那就是一条警告。这里只在下载期间把它调到 WARNING，之后原样恢复。
+    logger = pooch.get_logger()
+    level = logger.level
+    logger.setLevel(logging.WARNING)
     try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
-            total = int(response.headers.get("Content-Length") or expected.size)
-            started, done, last = time.perf_counter(), 0, 0.0
-            for chunk in iter(lambda: response.read(_CHUNK), b""):
-                out.write(chunk)
-                done += len(chunk)
-                # 只给大文件显示进度，小文件一闪而过反而干扰阅读。
-                if total > 5 * _CHUNK and time.perf_counter() - last > 0.5:
-                    _progress(done, total, started, target.name)
-                    last = time.perf_counter()
-            if total > 5 * _CHUNK:
-                _progress(done, total, started, target.name)
-                print(file=sys.stderr)
-        verify(tmp, expected)
-        os.replace(tmp, target)
-        return target
+        yield
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        logger.setLevel(level)
+
+
+class _LineProgress:
+    """pooch 的自定义进度对象（要有 ``total``、``update``、``reset``、``close``）。
+
+    只往 stdout 写开始和结束两行，不用回车符：笔记本的输出和构建出的页面里都能正常显示。
+    """
+
+    def __init__(self, name: str, url: str) -> None:
+        self.name, self.url = name, url
+        self.total, self.done, self.started = 0, 0, time.perf_counter()
+        self.announced = False
+
+    def update(self, n: int) -> None:
+        if not self.announced:
+            self.announced = True
+            self.started = time.perf_counter()
+            size = f"{self.total / 2**20:.1f} MiB" if self.total else "大小未知 / unknown size"
+            print(f"下载 downloading {self.name}（{size}）：{self.url}", flush=True)
+        self.done += n
+
+    def reset(self) -> None:
+        self.done = 0
+
+    def close(self) -> None:
+        seconds = time.perf_counter() - self.started
+        rate = self.done / max(seconds, 1e-6) / 2**20
+        print(f"下载完成 done {self.name}：{seconds:.1f} 秒，{rate:.1f} MiB/s", flush=True)
+
+
+def _progress_for(expected: DataFile, url: str):
+    if expected.size is not None and expected.size < PROGRESS_MIN_BYTES:
+        return False
+    if sys.stdout.isatty():
+        from tqdm import tqdm
+
+        # 交互终端里才画进度条，而且画在 stdout 上。
+        return tqdm(unit="B", unit_scale=True, desc=expected.filename, file=sys.stdout, leave=True)
+    return _LineProgress(expected.filename, url)
+
+
+def download(
+    url: str,
+    target: Path,
+    expected: DataFile,
+    *,
+    timeout: float | None = None,
+    retries: int | None = None,
+) -> Path:
+    """用 pooch 把 ``url`` 下载到 ``target``：临时文件 -> 校验摘要 -> 改名；失败时不留任何文件。
+
+    pooch 对连接错误和摘要不符会退避重试 ``retries`` 次；其他异常原样抛出，由调用者换下一个 URL。
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    downloader = pooch.HTTPDownloader(
+        progressbar=_progress_for(expected, url),
+        chunk_size=1 << 16,
+        timeout=TIMEOUT_S if timeout is None else timeout,
+    )
+    fetcher = pooch.create(
+        path=target.parent,
+        base_url="",
+        registry={target.name: expected.known_hash},
+        urls={target.name: url},
+        retry_if_failed=RETRIES if retries is None else retries,
+    )
+    with _quiet_pooch():
+        try:
+            path = Path(fetcher.fetch(target.name, downloader=downloader))
+        except ValueError as err:
+            if "does not match the known hash" not in str(err):
+                raise
+            # pooch 已删掉下载的文件；换成本包的异常类型和双语说明。
+            raise ChecksumError(
+                f"从 {url} 下载的 {target.name} 与登记的 {expected.algorithm} 摘要不符"
+                f"（来源的文件变了，或传输出错）。 / {target.name} from {url} does not match "
+                f"the registered {expected.algorithm} digest: {err}"
+            ) from err
+    verify(path, expected)  # pooch 只核对摘要；登记了字节数就再核对一次
+    return path
+
+
+def _describe(err: BaseException) -> str:
+    return f"{type(err).__name__}: {err}"
 
 
 def fetch(dataset: str | DatasetSpec, filename: str, *, allow_download: bool = True) -> Path:
     """返回一个已通过校验的本地文件路径。
 
     查找顺序：``cache_dir()/<数据集>/<文件>`` -> ``mirror_dir()/<镜像子目录>/<文件>`` ->
-    登记表里的 URL（下载进缓存目录）。任何一步校验失败都不会使用该文件。
+    登记表里的每个 URL（下载进缓存目录）。任何一步校验失败都不会使用该文件。
     """
     spec = get_spec(dataset) if isinstance(dataset, str) else dataset
     expected = spec.file(filename)
@@ -151,15 +232,18 @@ def fetch(dataset: str | DatasetSpec, filename: str, *, allow_download: bool = T
         for url in expected.urls:
             try:
                 return download(url, cached, expected)
-            except (urllib.error.URLError, OSError, ChecksumError, TimeoutError) as err:
-                searched.append(f"下载 download: {url}（失败 / failed：{err}）")
+            except Exception as err:
+                # 网络层的异常五花八门（OSError、IncompleteRead、坏的 Content-Length 引起的
+                # ValueError……）：不论哪种，都记下来并换下一个来源，最后统一报告。
+                searched.append(f"下载 download: {url}（失败 / failed：{_describe(err)}）")
     else:
         searched.append("下载 download: 已禁用 / disabled (allow_download=False)")
 
     places = "\n  - ".join(searched)
+    digest = f"{expected.algorithm} {expected.digest[:12]}…"
+    size = f"{expected.size} 字节" if expected.size is not None else "大小未登记"
     raise DataNotFoundError(
-        f"找不到数据文件 {spec.name}/{filename}（sha256 {expected.sha256[:12]}…，"
-        f"{expected.size} 字节）。查找过：\n  - {places}\n"
+        f"找不到数据文件 {spec.name}/{filename}（{digest}，{size}）。查找过：\n  - {places}\n"
         f"解决办法：联网后重试；或从 {expected.urls[0]} 手动下载，放到 {cached}；"
         f"或把环境变量 {MIRROR_ENV} 设为含有 {spec.mirror_subdir}/{filename} 的镜像目录。\n"
         f"Data file {spec.name}/{filename} not found. Fix: go online and retry, download it "
@@ -172,3 +256,56 @@ def fetch_all(dataset: str) -> dict[str, Path]:
     """取一个数据集的全部文件，返回 文件名 -> 路径。"""
     spec = get_spec(dataset)
     return {item.filename: fetch(spec, item.filename) for item in spec.files}
+
+
+def _extractor(kind: str, extract_dir: Path):
+    # pooch 的处理器负责真正的解压（tar 在 Python 3.12+ 用 filter="data" 防路径穿越）；
+    # 原子性由 fetch_extracted 的“临时目录 + 改名”保证。
+    if kind == "zip":
+        return pooch.Unzip(extract_dir=str(extract_dir))
+    return pooch.Untar(extract_dir=str(extract_dir))
+
+
+def fetch_extracted(dataset: str | DatasetSpec, filename: str) -> Path:
+    """取一个登记为压缩包的文件并解压，返回解压后的根目录（登记的 ``members`` 相对于它）。
+
+    解压目录是缓存里的 ``<文件名>.extracted``。它只会由一次完整、检查过 ``members`` 的解压
+    改名得到，里面记着来源摘要；摘要与登记表不一致（来源更新了）就重新解压。
+    """
+    spec = get_spec(dataset) if isinstance(dataset, str) else dataset
+    expected = spec.file(filename)
+    if expected.archive is None:
+        raise ValueError(
+            f"{spec.name}/{filename} 不是登记的压缩包，请用 fetch()。"
+            f" / {spec.name}/{filename} is not a registered archive; use fetch()."
+        )
+    final = cache_dir() / spec.name / f"{filename}.extracted"
+    stamp = final / _EXTRACTED_STAMP
+    if stamp.is_file() and stamp.read_text("utf-8").strip() == expected.known_hash:
+        return final
+
+    archive = fetch(spec, filename)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{filename}.", suffix=".part", dir=final.parent))
+    try:
+        with _quiet_pooch():
+            _extractor(expected.archive, tmp)(str(archive), "download", None)
+        missing = [m for m in expected.members if not (tmp / m).exists()]
+        if missing:
+            raise ChecksumError(
+                f"{archive} 解压后缺少登记的成员 {missing}：来源的目录结构变了，请更新登记表。"
+                f" / {archive} lacks registered members {missing}; update the registry."
+            )
+        (tmp / _EXTRACTED_STAMP).write_text(expected.known_hash + "\n", "utf-8")
+        if final.exists():
+            # 旧的（来源摘要不同或不完整的）解压结果先整体挪开再删，不与新结果混在一起。
+            stale = Path(
+                tempfile.mkdtemp(prefix=f".{filename}.", suffix=".stale", dir=final.parent)
+            )
+            os.replace(final, stale / "old")
+            shutil.rmtree(stale, ignore_errors=True)
+        os.replace(tmp, final)
+        return final
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)

@@ -1,22 +1,79 @@
-"""数据集登记表：每个文件的来源 URL、sha256 和字节数都写在这里，且只写在这里。
+"""数据集登记表：每个文件的来源 URL、摘要（算法按来源公布的写）和字节数都写在这里，且只写在这里。
 
-查找顺序（见 :func:`dlzh.data.download.fetch`）：本地缓存目录 -> 镜像目录 -> 官方 URL。
+查找顺序（见 :func:`dlzh.data.download.fetch`）：本地缓存目录 -> 镜像目录 -> 登记的 URL。
 以后加入的文本、翻译、检测、分割数据集也登记在这张表里，页面只按名字取用。
+压缩包（zip/tar）登记 ``archive`` 和解压后必须存在的 ``members``，
+由 :func:`dlzh.data.download.fetch_extracted` 原子地解压。
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+# 摘要算法 -> 十六进制摘要的长度。只收来源实际公布的算法：
+# sha256（我们自己核对的文件）、sha1（d2l 的 DATA_HUB）、md5（MNIST/Fashion-MNIST 作者公布的）。
+DIGEST_LENGTHS = {"sha256": 64, "sha1": 40, "md5": 32}
+ARCHIVE_KINDS = ("zip", "tar")
+
 
 @dataclass(frozen=True)
 class DataFile:
-    """一个需要校验的文件。``urls`` 按顺序尝试，第一个是官方来源。"""
+    """一个需要校验的文件。``urls`` 按顺序尝试，第一个是官方来源，其后是固定版本的备用来源。
+
+    ``size`` 为 ``None`` 表示来源只公布了摘要（如 d2l 的压缩包），此时只核对摘要。
+    ``archive`` 为 ``"zip"`` 或 ``"tar"`` 时，``members`` 列出解压后必须存在的相对路径，
+    用来发现来源换了目录结构。
+    """
 
     filename: str
-    sha256: str
-    size: int
+    digest: str
+    size: int | None
     urls: tuple[str, ...]
+    algorithm: str = "sha256"
+    archive: str | None = None
+    members: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        # 登记表写错（摘要长度不对、没有 URL）应当在导入时就暴露，而不是等读者下载失败。
+        where = f"登记项 {self.filename!r} / registry entry {self.filename!r}"
+        length = DIGEST_LENGTHS.get(self.algorithm)
+        if length is None:
+            raise ValueError(
+                f"{where}：不支持的摘要算法 {self.algorithm!r}，可选 {sorted(DIGEST_LENGTHS)}。"
+                f" / unsupported digest algorithm."
+            )
+        if len(self.digest) != length or self.digest.strip("0123456789abcdef"):
+            raise ValueError(
+                f"{where}：{self.algorithm} 摘要应为 {length} 位小写十六进制数，"
+                f"收到 {self.digest!r}。 / a {self.algorithm} digest has {length} lowercase hex digits."
+            )
+        if not self.urls or not all(u.startswith(("http://", "https://")) for u in self.urls):
+            raise ValueError(
+                f"{where}：至少要有一个 http(s) URL。 / needs at least one http(s) URL."
+            )
+        if self.size is not None and self.size <= 0:
+            raise ValueError(f"{where}：字节数必须为正。 / size must be positive.")
+        if self.archive is not None and self.archive not in ARCHIVE_KINDS:
+            raise ValueError(
+                f"{where}：archive 只能是 {ARCHIVE_KINDS}。 / archive must be zip|tar."
+            )
+        if self.members and self.archive is None:
+            raise ValueError(f"{where}：只有压缩包才有 members。 / members need an archive.")
+
+    @property
+    def known_hash(self) -> str:
+        """pooch 的写法：``算法:摘要``。"""
+        return f"{self.algorithm}:{self.digest}"
+
+    @property
+    def sha256(self) -> str:
+        """sha256 摘要；登记的是别的算法时报错，而不是返回一个名不副实的值。"""
+        if self.algorithm != "sha256":
+            raise AttributeError(
+                f"{self.filename} 登记的是 {self.algorithm} 摘要，没有 sha256；请用 .digest。"
+                f" / {self.filename} is registered with {self.algorithm}; use .digest."
+            )
+        return self.digest
 
 
 @dataclass(frozen=True)
@@ -29,6 +86,14 @@ class DatasetSpec:
     mirror_subdir: str
     license: str
     homepage: str = ""
+
+    def __post_init__(self) -> None:
+        names = [f.filename for f in self.files]
+        if not names or len(set(names)) != len(names):
+            raise ValueError(
+                f"数据集 {self.name!r} 的文件名必须非空且不重复：{names}"
+                f" / dataset {self.name!r} needs unique file names."
+            )
 
     def file(self, filename: str) -> DataFile:
         for item in self.files:
