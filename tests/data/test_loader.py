@@ -52,3 +52,23 @@ def test_mismatched_lengths_raise():
 
     with pytest.raises(ValueError, match="一样多"):
         TensorLoader(torch.zeros(3, 1), torch.zeros(2), 2)
+
+
+def test_balanced_subset_returns_exactly_n_rows_when_n_is_not_a_multiple():
+    labels = torch.arange(1000) % 10
+    for n in (17, 95, 101):
+        idx = balanced_subset(labels, n, seed=3)
+        assert len(idx) == n and len(torch.unique(idx)) == n
+        counts = torch.bincount(labels[idx], minlength=10)
+        assert int(counts.max() - counts.min()) <= 1  # 各类至多相差一个
+        assert torch.equal(idx, balanced_subset(labels, n, seed=3))
+
+
+def test_balanced_subset_raises_instead_of_returning_fewer_rows():
+    import pytest
+
+    labels = torch.cat([torch.zeros(50), torch.ones(3)]).long()  # 类别 1 只有 3 个样本
+    with pytest.raises(ValueError, match="类别 1"):
+        balanced_subset(labels, 20)
+    with pytest.raises(ValueError, match="smaller than the number of classes"):
+        balanced_subset(labels, 1)

@@ -48,3 +48,64 @@ def test_subset_is_balanced(tmp_path, monkeypatch):
     monkeypatch.setenv("DLZH_DATA_MIRROR", str(mirror))
     _, labels = load_image_split(spec, "train", n=20, seed=1)
     assert torch.bincount(labels, minlength=10).tolist() == [2] * 10
+
+
+def test_returned_labels_are_not_the_cached_tensor(tmp_path, monkeypatch):
+    spec, mirror = _tiny_dataset(tmp_path)
+    monkeypatch.setenv("DLZH_DATA_MIRROR", str(mirror))
+    _, labels = load_image_split(spec, "train")
+    expected = labels.clone()
+    labels[:] = 7  # 调用者原地修改自己拿到的张量
+    _, again = load_image_split(spec, "train")
+    assert torch.equal(again, expected)
+
+
+def test_decoded_tensors_are_cached_next_to_the_download(tmp_path, monkeypatch):
+    import dlzh.data.vision as vision
+
+    spec, mirror = _tiny_dataset(tmp_path)
+    monkeypatch.setenv("DLZH_DATA_MIRROR", str(mirror))
+    vision._load_idx_pair.cache_clear()
+    images, labels = load_image_split(spec, "train")
+    name = "train-images-idx3-ubyte.gz"
+    cached = vision.decoded_path(spec, name)
+    assert cached.is_file() and spec.file(name).digest[:16] in cached.name
+
+    # 第二次加载（新进程的情形：清掉进程内缓存）不再取文件、不再解析 IDX。
+    def refuse(*args, **kwargs):
+        raise AssertionError("second load must not fetch or parse the IDX file")
+
+    vision._load_idx_pair.cache_clear()
+    monkeypatch.setattr(vision, "fetch", refuse)
+    monkeypatch.setattr(vision, "read_idx", refuse)
+    images2, labels2 = load_image_split(spec, "train")
+    assert torch.equal(images2, images) and torch.equal(labels2, labels)
+    vision._load_idx_pair.cache_clear()
+
+
+def test_decoded_cache_is_keyed_by_digest_and_survives_corruption(tmp_path, monkeypatch):
+    import dataclasses
+
+    import dlzh.data.vision as vision
+
+    spec, mirror = _tiny_dataset(tmp_path)
+    monkeypatch.setenv("DLZH_DATA_MIRROR", str(mirror))
+    name = "train-labels-idx1-ubyte.gz"
+    first = vision.read_verified_idx(spec, name)
+    path = vision.decoded_path(spec, name)
+    path.write_bytes(b"not a torch file")  # 写坏的缓存：删掉并重新解析
+    assert torch.equal(vision.read_verified_idx(spec, name), first)
+    assert path.is_file() and path.stat().st_size > len(b"not a torch file")
+    # 来源摘要变了（登记表更新），旧的 .pt 不会被用到：路径不同，且新摘要下要重新取文件。
+    item = spec.file(name)
+    changed = dataclasses.replace(item, digest="0" * 64)
+    spec2 = dataclasses.replace(
+        spec, files=tuple(changed if f.filename == name else f for f in spec.files)
+    )
+    assert vision.decoded_path(spec2, name) != path
+    import pytest
+
+    from dlzh.data import DataNotFoundError
+
+    with pytest.raises(DataNotFoundError):  # 镜像里的文件与新摘要不符，URL 也不可达
+        vision.read_verified_idx(spec2, name)

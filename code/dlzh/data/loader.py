@@ -75,24 +75,34 @@ def resize_batch(size: int | tuple[int, int]) -> Callable[[torch.Tensor], torch.
 
 
 def balanced_subset(labels: torch.Tensor, n: int, seed: int = 0) -> torch.Tensor:
-    """从每个类别各取 ``n // 类别数`` 个样本的索引（按种子打乱后取前若干个），结果确定。
+    """返回恰好 ``n`` 个样本的索引（升序），各类别数量至多相差 1，结果由 ``seed`` 决定。
 
+    设类别数为 ``k``：每类先取 ``n // k`` 个；余下的 ``n % k`` 个名额给打乱后最先出现的
+    ``n % k`` 个类别，每类多取一个。``n`` 是 ``k`` 的倍数时各类完全相等。
     quick 档位的子集必须类别均衡：否则小子集上的准确率会被类别比例左右。
+    某个类别的样本不够时报错，而不是悄悄少给几行。
     """
     classes = torch.unique(labels)
-    per_class = n // len(classes)
+    per_class, extra = divmod(n, len(classes))
     if per_class == 0:
-        raise ValueError(f"子集大小 {n} 小于类别数 {len(classes)} / subset smaller than #classes")
+        raise ValueError(
+            f"子集大小 {n} 小于类别数 {len(classes)}，无法每类至少取一个。"
+            f" / subset size {n} is smaller than the number of classes ({len(classes)})."
+        )
     generator = torch.Generator().manual_seed(seed)
     order = torch.randperm(len(labels), generator=generator)
     shuffled = labels[order]
+    # 多取一个的类别：按打乱后第一次出现的先后排序，取前 extra 个（确定且与类别编号无关）。
+    first_seen = torch.stack([(shuffled == c).nonzero()[0, 0] for c in classes])
+    lucky = set(classes[torch.argsort(first_seen)[:extra]].tolist())
     picks = []
     for c in classes:
         members = order[shuffled == c]
-        if len(members) < per_class:
+        want = per_class + (int(c) in lucky)
+        if len(members) < want:
             raise ValueError(
-                f"类别 {int(c)} 只有 {len(members)} 个样本，不够取 {per_class} 个。"
-                f" / class {int(c)} has only {len(members)} examples."
+                f"类别 {int(c)} 只有 {len(members)} 个样本，不够取 {want} 个；请减小 n。"
+                f" / class {int(c)} has only {len(members)} examples, {want} needed; lower n."
             )
-        picks.append(members[:per_class])
+        picks.append(members[:want])
     return torch.sort(torch.cat(picks)).values
