@@ -5,7 +5,7 @@
 书页只使用从本模块和各子模块 ``__all__`` 中导出的名字。
 """
 
-from dlzh import data, losses, models, optim, plot, train
+from dlzh import data, models, optim, plot, train
 from dlzh.config import (
     ConfigError,
     RunInfo,
@@ -32,7 +32,6 @@ __all__ = [
     "get_profile",
     "is_quick",
     "is_smoke",
-    "losses",
     "models",
     "optim",
     "pick",

@@ -1,12 +1,14 @@
-"""通用训练循环：损失下降、评估、回调顺序和历史记录。"""
+"""dlzh.train.loop：损失下降、梯度累加、评估、回调顺序、冒烟模式和摘要。"""
 
 from __future__ import annotations
+
+import copy
 
 import torch
 from torch import nn
 
 from dlzh.data import TensorLoader
-from dlzh.train import Callback, History, ScratchSGD, evaluate, fit, summarize
+from dlzh.train import Callback, History, evaluate, fit, summarize
 
 
 def _blobs(n=300, seed=0):
@@ -36,20 +38,6 @@ def test_fit_reduces_loss_and_learns():
     assert history.last["test_acc"] > 0.9 > before["accuracy"] - 0.5
     assert history.last["examples_per_sec"] > 0
     assert {"epoch", "train_loss", "train_acc", "test_loss", "test_acc"} <= set(history.keys())
-
-
-def test_scratch_sgd_matches_torch_sgd():
-    x, y = _blobs(64)
-    torch.manual_seed(1)
-    a = nn.Linear(2, 3)
-    b = nn.Linear(2, 3)
-    b.load_state_dict(a.state_dict())
-    loader = TensorLoader(x, y, 16, shuffle=True, seed=5)
-    fit(a, loader, 2, optimizer=ScratchSGD(a.parameters(), lr=0.1), verbose=False)
-    loader = TensorLoader(x, y, 16, shuffle=True, seed=5)
-    fit(b, loader, 2, optimizer=torch.optim.SGD(b.parameters(), lr=0.1), verbose=False)
-    for pa, pb in zip(a.parameters(), b.parameters(), strict=True):
-        assert torch.allclose(pa, pb, atol=1e-6)
 
 
 def test_regression_mode_has_no_accuracy():
@@ -143,3 +131,71 @@ def test_summary_is_chinese_and_contains_numbers():
     )
     text = summarize(history, "cpu")
     assert "训练损失 0.5000" in text and "测试准确率 0.750" in text and "1,000 样本/秒" in text
+
+
+def _data(n=12, d=3, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(n, d, generator=g), torch.randint(0, 2, (n,), generator=g)
+
+
+class GradRecorder(Callback):
+    """在优化器更新前记下每个参数的梯度。"""
+
+    def __init__(self):
+        self.grads: list[list[torch.Tensor]] = []
+
+    def on_before_optimizer_step(self, state):
+        self.grads.append([p.grad.detach().clone() for p in state.model.parameters()])
+
+
+def _full_batch_grads(model, x, y):
+    model = copy.deepcopy(model)
+    model.zero_grad()
+    nn.CrossEntropyLoss()(model(x), y).backward()
+    return [p.grad.clone() for p in model.parameters()]
+
+
+def test_accumulated_gradient_equals_full_batch_gradient():
+    x, y = _data(12)
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 5), nn.Tanh(), nn.Linear(5, 2))
+    reference_first = _full_batch_grads(model, x[:8], y[:8])  # 第一组：4 个批量 x 2 个样本
+    recorder = GradRecorder()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.0)  # lr=0：参数不变，便于对照
+    fit(
+        model,
+        TensorLoader(x, y, 2),
+        1,
+        optimizer=optimizer,
+        accumulate=4,
+        callbacks=[recorder],
+        verbose=False,
+    )
+    assert len(recorder.grads) == 2  # 6 个小批量 -> 满组 4 个 + 尾组 2 个
+    for got, want in zip(recorder.grads[0], reference_first, strict=True):
+        assert torch.allclose(got, want, atol=1e-6)
+    # 尾组只有 2 个小批量，按实际个数缩放后同样等于这 4 个样本的平均梯度。
+    for got, want in zip(recorder.grads[1], _full_batch_grads(model, x[8:], y[8:]), strict=True):
+        assert torch.allclose(got, want, atol=1e-6)
+
+
+def test_smoke_mode_stops_each_loop_after_two_batches(monkeypatch):
+    monkeypatch.setenv("DLZH_SMOKE", "1")
+    x, y = _data(40)
+    seen = []
+
+    class Count(Callback):
+        def on_batch_end(self, state):
+            seen.append(state.batch_idx)
+
+    model = nn.Linear(3, 2)
+    history = fit(
+        model,
+        TensorLoader(x, y, 4),
+        5,
+        optimizer=torch.optim.SGD(model.parameters(), lr=0.1),
+        test_iter=TensorLoader(x, y, 4),
+        callbacks=[Count()],
+        verbose=False,
+    )
+    assert seen == [0, 1] and len(history) == 1  # 一个 epoch、两个批量

@@ -16,10 +16,7 @@ from dlzh.models.lenet import create_lenet, create_lenet_bn
 from dlzh.models.linear import (
     LinearRegressionScratch,
     SoftmaxRegressionScratch,
-    cross_entropy,
-    cross_entropy_from_logits,
     softmax,
-    squared_loss,
 )
 from dlzh.models.mlp import DropoutScratch, create_mlp, dropout_layer, relu
 from dlzh.models.nin import create_nin, nin_block
@@ -60,8 +57,6 @@ __all__ = [
     "create_nin",
     "create_resnet18",
     "create_vgg",
-    "cross_entropy",
-    "cross_entropy_from_logits",
     "dropout_layer",
     "init_xavier_",
     "nin_block",
@@ -70,7 +65,6 @@ __all__ = [
     "resnet_block",
     "softmax",
     "split_gap_model",
-    "squared_loss",
     "transition_block",
     "upsample_cam",
     "vgg_block",

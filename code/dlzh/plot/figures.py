@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from dlzh.plot.style import ensure_style
-from dlzh.train.loop import History
+from dlzh.train.history import History
 
 # 历史记录里的键 -> 图例中的中文名称
 HISTORY_LABELS = {

@@ -1,24 +1,25 @@
-"""训练：一个通用循环 + 回调（调度、裁剪、EMA、曲线、检查点）、混合精度、评估和度量。"""
+"""训练：一个通用循环 + 回调（调度、裁剪、EMA、曲线、检查点）、混合精度、损失、评估和度量。"""
 
+from dlzh.train import losses
 from dlzh.train.amp import AmpSetting, resolve_amp
-from dlzh.train.callbacks import EMA, Checkpoint, GradClip, LivePlot, LRScheduler
-from dlzh.train.checks import NotLearnedError, assert_learned
+from dlzh.train.callbacks import EMA, Checkpoint, GradClip, LivePlot, SchedulerStep
 from dlzh.train.checkpoint import load_checkpoint, save_checkpoint
-from dlzh.train.loop import Callback, History, TrainState, evaluate, fit, in_book_build, summarize
-from dlzh.train.metrics import Accumulator, accuracy, correct_count
+from dlzh.train.checks import NotLearnedError, assert_learned
+from dlzh.train.history import History
+from dlzh.train.loop import Callback, TrainState, evaluate, fit, in_book_build, summarize
+from dlzh.train.metrics import accuracy, correct_count, predict_labels
 from dlzh.train.scratch import ScratchSGD
 
 __all__ = [
     "EMA",
-    "Accumulator",
     "AmpSetting",
     "Callback",
     "Checkpoint",
     "GradClip",
     "History",
-    "LRScheduler",
     "LivePlot",
     "NotLearnedError",
+    "SchedulerStep",
     "ScratchSGD",
     "TrainState",
     "accuracy",
@@ -28,6 +29,8 @@ __all__ = [
     "fit",
     "in_book_build",
     "load_checkpoint",
+    "losses",
+    "predict_labels",
     "resolve_amp",
     "save_checkpoint",
     "summarize",

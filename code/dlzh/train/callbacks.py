@@ -22,6 +22,8 @@ class GradClip(Callback):
     """按全局 L2 范数裁剪梯度，并记录**裁剪前**的范数（它才反映训练是否稳定）。
 
     fp16 时先反缩放梯度再裁剪，否则阈值比较的是被放大过的梯度。
+    范数作为设备上的张量记下，由训练循环在 epoch 末一次性取回（见 ``fit``）：
+    每步 ``float(norm)`` 会让 CPU 等 GPU 算完，这正是训练技巧页面提醒要避免的同步。
     """
 
     def __init__(self, max_norm: float, norm_type: float = 2.0) -> None:
@@ -36,8 +38,9 @@ class GradClip(Callback):
         norm = torch.nn.utils.clip_grad_norm_(
             state.model.parameters(), self.max_norm, norm_type=self.norm_type
         )
-        self._norms.append(norm.detach())
-        state.step_record["grad_norm"] = float(norm)
+        norm = norm.detach()
+        self._norms.append(norm)
+        state.step_record["grad_norm"] = norm  # 不调用 float()：留在设备上，epoch 末再取回
 
     def on_epoch_end(self, state: TrainState) -> None:
         if self._norms:
@@ -47,8 +50,11 @@ class GradClip(Callback):
             state.epoch_record["clipped_frac"] = float((norms > self.max_norm).float().mean())
 
 
-class LRScheduler(Callback):
+class SchedulerStep(Callback):
     """按声明的粒度调用 ``scheduler.step()``：``"step"``（每次优化器更新后）或 ``"epoch"``。
+
+    名字不叫 ``LRScheduler``：那是 ``torch.optim.lr_scheduler.LRScheduler``（调度器本身）的类名，
+    这里只是在训练循环的正确时刻调用它的回调。
 
     OneCycleLR、带预热的余弦等按步定义的调度器必须用 ``"step"``；
     MultiStepLR、StepLR 这类以 epoch 为单位的用 ``"epoch"``。
@@ -81,11 +87,31 @@ class EMA(Callback):
             raise ValueError(f"decay 必须在 (0, 1) 之间，收到 {decay}")
         self.decay, self.evaluate_on = decay, evaluate_on
         self.model: AveragedModel | None = None
+        self._pending_state: dict[str, Any] | None = None
 
     def on_fit_start(self, state: TrainState) -> None:
         self.model = AveragedModel(
             state.model, multi_avg_fn=get_ema_multi_avg_fn(self.decay), use_buffers=True
         )
+        if self._pending_state is not None:  # 从检查点恢复：接着之前的平均继续
+            self.model.load_state_dict(self._pending_state)
+            self._pending_state = None
+
+    def state_dict(self) -> dict[str, Any]:
+        """EMA 模型的参数、缓冲区和已更新次数，供 :class:`Checkpoint` 保存（只含张量）。"""
+        if self.model is None:
+            raise RuntimeError(
+                "EMA 模型还没有创建（训练开始时才创建），没有可保存的内容。"
+                " / the EMA model does not exist before fit() starts."
+            )
+        return self.model.state_dict()
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """恢复 EMA；在 ``fit`` 之前调用时先存着，训练开始创建 EMA 模型后再载入。"""
+        if self.model is None:
+            self._pending_state = dict(state_dict)
+        else:
+            self.model.load_state_dict(state_dict)
 
     def on_optimizer_step(self, state: TrainState) -> None:
         assert self.model is not None
@@ -141,14 +167,25 @@ class LivePlot(Callback):
 
 
 class Checkpoint(Callback):
-    """每 ``every`` 个 epoch 保存一次检查点（模型、优化器、epoch、历史、可选的 EMA/调度器）。"""
+    """每 ``every`` 个 epoch 保存一次检查点（模型、优化器、epoch、历史、可选的 EMA/调度器）。
+
+    ``extra`` 里的对象按 :func:`dlzh.train.save_checkpoint` 的规则保存：带 ``state_dict()`` 的
+    （调度器、:class:`EMA` 回调本身）存它的状态。EMA 请传回调对象 ``ema=ema_callback``，
+    不要传 ``ema_callback.model``：后者在训练开始前还是 ``None``，以前会被悄悄丢掉。
+    """
 
     def __init__(self, path: str | Path, every: int = 1, **extra: Any) -> None:
+        missing = [key for key, value in extra.items() if value is None]
+        if missing:
+            raise ValueError(
+                f"Checkpoint 的 {', '.join(missing)} 是 None，无法保存；EMA 请传回调对象本身"
+                f"（ema=ema_callback）。 / {', '.join(missing)} is None; pass the EMA callback itself."
+            )
         self.path, self.every, self.extra = Path(path), every, extra
 
     def on_epoch_end(self, state: TrainState) -> None:
         if state.epoch % self.every == 0 or state.epoch == state.num_epochs:
-            extras = {k: v for k, v in self.extra.items() if v is not None}
+            extras = dict(self.extra)
             if state.scaler is not None:
                 extras["scaler"] = state.scaler
             save_checkpoint(

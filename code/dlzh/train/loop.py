@@ -20,38 +20,10 @@ from torch import nn
 from dlzh.config import get_device
 from dlzh.profile import SMOKE_BATCHES, is_smoke
 from dlzh.train.amp import AmpSetting, resolve_amp
-from dlzh.train.metrics import Accumulator, correct_count
+from dlzh.train.history import History
+from dlzh.train.metrics import correct_count
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-
-
-@dataclass
-class History:
-    """每个 epoch 一条记录：``{"epoch": 1, "train_loss": ..., "train_acc": ..., ...}``。"""
-
-    records: list[dict[str, float]] = field(default_factory=list)
-    # 每次优化器更新一条（仅当回调记录了内容时），如学习率、裁剪前的梯度范数。
-    steps: list[dict[str, float]] = field(default_factory=list)
-
-    def append(self, record: dict[str, float]) -> None:
-        self.records.append(dict(record))
-
-    def __getitem__(self, key: str) -> list[float]:
-        """按列取值，例如 ``history["train_loss"]``。"""
-        return [r[key] for r in self.records if key in r]
-
-    def __len__(self) -> int:
-        return len(self.records)
-
-    @property
-    def last(self) -> dict[str, float]:
-        return self.records[-1] if self.records else {}
-
-    def keys(self) -> list[str]:
-        seen: dict[str, None] = {}
-        for record in self.records:
-            seen.update(dict.fromkeys(record))
-        return list(seen)
 
 
 @dataclass
@@ -129,7 +101,10 @@ def evaluate(
     device = device or next(iter(model.parameters()), torch.empty(0)).device
     was_training = model.training
     model.eval()
-    acc = Accumulator("loss", "correct", "n")
+    # 与 fit 一样在设备上累加，结束后才取回主机：每个批量 float(loss) 都会强制一次 GPU 同步。
+    loss_sum = torch.zeros((), device=device)
+    correct = torch.zeros((), device=device, dtype=torch.long)
+    seen = 0
     limit = SMOKE_BATCHES if is_smoke() else None
     with torch.inference_mode():
         for batch_idx, (features, labels) in enumerate(data_iter):
@@ -139,16 +114,16 @@ def evaluate(
             outputs = model(features)
             n = len(labels)
             if loss_fn is not None:
-                acc.add(loss=float(loss_fn(outputs, labels)) * n)
+                loss_sum += loss_fn(outputs, labels).float() * n
             if classification:
-                acc.add(correct=correct_count(outputs, labels))
-            acc.add(n=n)
+                correct += correct_count(outputs, labels)
+            seen += n
     model.train(was_training)
     result: dict[str, float] = {}
     if loss_fn is not None:
-        result["loss"] = acc["loss"] / acc["n"]
+        result["loss"] = float(loss_sum) / max(seen, 1)
     if classification:
-        result["accuracy"] = acc["correct"] / acc["n"]
+        result["accuracy"] = int(correct) / max(seen, 1)
     return result
 
 
@@ -217,6 +192,7 @@ def fit(
         loss_sum = torch.zeros((), device=device)
         correct = torch.zeros((), device=device, dtype=torch.long)
         seen, pending, epoch_started = 0, 0, time.perf_counter()
+        first_step_record = len(history.steps)
         for batch_idx, (features, labels) in enumerate(train_iter):
             if smoke_limit is not None and batch_idx >= smoke_limit:
                 break  # 冒烟模式：full 档位的设置，每个 epoch 只跑几个批量
@@ -236,8 +212,8 @@ def fit(
                 pending = 0
             n = len(labels)
             loss_sum += state.loss.float() * n
-            if classification:
-                correct += (state.outputs.argmax(dim=1) == labels).sum()
+            if classification:  # 与 evaluate 用同一个定义（metrics.predict_labels）
+                correct += correct_count(state.outputs, labels)
             seen += n
             for cb in callbacks:
                 cb.on_batch_end(state)
@@ -245,6 +221,7 @@ def fit(
                 progress.update(1)
         if pending:  # 长度未知的迭代器最后剩下的小批量
             _optimizer_step(state, callbacks)
+        _fetch_step_records(history.steps, first_step_record)
         if device.type == "cuda":
             torch.cuda.synchronize(device)
         # 吞吐量按整个训练 epoch 的墙钟时间计算（含取数据，不含评估），反映真实的训练速度。
@@ -303,6 +280,23 @@ def _optimizer_step(state: TrainState, callbacks: Sequence[Callback]) -> None:
         cb.on_optimizer_step(state)
     if state.step_record:
         state.history.steps.append({"step": float(state.step), **state.step_record})
+
+
+def _fetch_step_records(records: list[dict[str, Any]], start: int) -> None:
+    """把本 epoch 步记录里留在设备上的 0 维张量（如梯度范数）一次取回主机，换成 float。
+
+    回调每步记录张量而不是 ``float(...)``，整个 epoch 只在这里同步一次。
+    """
+    slots = [
+        (record, key)
+        for record in records[start:]
+        for key, value in record.items()
+        if isinstance(value, torch.Tensor)
+    ]
+    if slots:
+        values = torch.stack([record[key].float() for record, key in slots]).tolist()
+        for (record, key), value in zip(slots, values, strict=True):
+            record[key] = value
 
 
 def _make_progress(num_epochs: int, train_iter: Iterable) -> Any:

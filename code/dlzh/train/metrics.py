@@ -1,31 +1,40 @@
-"""训练和评估用到的度量。"""
+"""训练和评估用到的度量。
+
+“预测的类别”只在 :func:`predict_labels` 一处定义，训练准确率（:func:`dlzh.train.fit` 在设备上
+累加）和测试准确率（:func:`dlzh.train.evaluate`）都调用它，两者因此不会各算各的：
+
+- ``(B, C)``、``C > 1`` 的对数几率：取 ``argmax``；
+- 只有一个对数几率（``(B, 1)`` 或 ``(B,)`` 的浮点数，二分类配 ``BCEWithLogitsLoss``）：
+  ``sigmoid(z) > 0.5`` 等价于 ``z > 0``，预测为正类 1，否则为 0；
+- 整数张量：已经是类别下标，原样使用。
+"""
 
 from __future__ import annotations
 
 import torch
 
-
-def correct_count(logits: torch.Tensor, labels: torch.Tensor) -> int:
-    """预测正确的样本数。``logits``：``(B, 类别数)``，``labels``：``(B,)``。"""
-    if logits.ndim > 1 and logits.shape[1] > 1:
-        logits = logits.argmax(dim=1)
-    return int((logits.type(labels.dtype) == labels).sum())
+__all__ = ["accuracy", "correct_count", "predict_labels"]
 
 
-def accuracy(logits: torch.Tensor, labels: torch.Tensor) -> float:
+def predict_labels(outputs: torch.Tensor) -> torch.Tensor:
+    """模型输出 -> 预测的类别下标，形状 ``(B,)``。规则见模块说明。"""
+    if not outputs.is_floating_point():
+        return outputs.reshape(len(outputs))  # 已经是类别下标；每个样本只能有一个
+    if outputs.ndim > 1 and outputs.shape[1] > 1:
+        return outputs.argmax(dim=1)  # (B, C) -> (B,)
+    return (outputs.reshape(len(outputs)) > 0).long()  # (B, 1) 或 (B,) 的单个对数几率
+
+
+def correct_count(outputs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """预测正确的样本数，留在 ``outputs`` 所在的设备上（0 维整数张量）。
+
+    不在这里转成 Python 的 ``int``：训练循环每个批量都调用它，转换会强制一次 GPU 同步。
+    标签可以是 ``(B,)`` 或二分类常见的 ``(B, 1)`` 浮点 0/1。
+    """
+    predicted = predict_labels(outputs)
+    return (predicted == labels.reshape(predicted.shape).to(predicted.dtype)).sum()
+
+
+def accuracy(outputs: torch.Tensor, labels: torch.Tensor) -> float:
     """预测正确的比例。"""
-    return correct_count(logits, labels) / max(len(labels), 1)
-
-
-class Accumulator:
-    """按名字累加若干个数，用于在一个 epoch 内汇总损失和正确数。"""
-
-    def __init__(self, *names: str) -> None:
-        self.totals = dict.fromkeys(names, 0.0)
-
-    def add(self, **values: float) -> None:
-        for name, value in values.items():
-            self.totals[name] += float(value)
-
-    def __getitem__(self, name: str) -> float:
-        return self.totals[name]
+    return int(correct_count(outputs, labels)) / max(len(labels), 1)

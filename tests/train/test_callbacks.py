@@ -1,4 +1,4 @@
-"""训练循环的各个钩子，逐一与参考实现对照。"""
+"""dlzh.train.callbacks：调度、裁剪、EMA、实时曲线和检查点回调，逐一与参考实现对照。"""
 
 from __future__ import annotations
 
@@ -14,10 +14,9 @@ from dlzh.train import (
     Callback,
     Checkpoint,
     GradClip,
-    LRScheduler,
+    SchedulerStep,
     fit,
     load_checkpoint,
-    resolve_amp,
 )
 
 
@@ -43,30 +42,6 @@ def _full_batch_grads(model, x, y):
     return [p.grad.clone() for p in model.parameters()]
 
 
-def test_accumulated_gradient_equals_full_batch_gradient():
-    x, y = _data(12)
-    torch.manual_seed(0)
-    model = nn.Sequential(nn.Linear(3, 5), nn.Tanh(), nn.Linear(5, 2))
-    reference_first = _full_batch_grads(model, x[:8], y[:8])  # 第一组：4 个批量 x 2 个样本
-    recorder = GradRecorder()
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.0)  # lr=0：参数不变，便于对照
-    fit(
-        model,
-        TensorLoader(x, y, 2),
-        1,
-        optimizer=optimizer,
-        accumulate=4,
-        callbacks=[recorder],
-        verbose=False,
-    )
-    assert len(recorder.grads) == 2  # 6 个小批量 -> 满组 4 个 + 尾组 2 个
-    for got, want in zip(recorder.grads[0], reference_first, strict=True):
-        assert torch.allclose(got, want, atol=1e-6)
-    # 尾组只有 2 个小批量，按实际个数缩放后同样等于这 4 个样本的平均梯度。
-    for got, want in zip(recorder.grads[1], _full_batch_grads(model, x[8:], y[8:]), strict=True):
-        assert torch.allclose(got, want, atol=1e-6)
-
-
 def test_scheduler_steps_once_per_optimizer_step_with_accumulation():
     x, y = _data(16)
     model = nn.Linear(3, 2)
@@ -78,7 +53,7 @@ def test_scheduler_steps_once_per_optimizer_step_with_accumulation():
         2,
         optimizer=optimizer,
         accumulate=4,
-        callbacks=[LRScheduler(scheduler, "step")],
+        callbacks=[SchedulerStep(scheduler, "step")],
         verbose=False,
     )
     assert len(history.steps) == 4  # 2 个 epoch x (8 个小批量 / 4)
@@ -95,7 +70,7 @@ def test_epoch_scheduler_halves_lr_each_epoch():
         TensorLoader(x, y, 4),
         3,
         optimizer=optimizer,
-        callbacks=[LRScheduler(scheduler, "epoch")],
+        callbacks=[SchedulerStep(scheduler, "epoch")],
         verbose=False,
     )
     assert history["lr"] == pytest.approx([0.8, 0.4, 0.2])
@@ -154,66 +129,6 @@ def test_ema_equals_hand_written_ema():
     assert not torch.allclose(hand[0], snapshots[-1][0])  # EMA 确实不同于最终参数
 
 
-def test_bf16_autocast_on_cpu_keeps_fp32_parameters():
-    x, y = _data(32)
-    model = nn.Sequential(nn.Linear(3, 16), nn.ReLU(), nn.Linear(16, 2))
-    dtypes = []
-
-    class Peek(Callback):
-        def on_batch_end(self, state):
-            dtypes.append(state.outputs.dtype)
-
-    history = fit(
-        model,
-        TensorLoader(x, y, 8),
-        3,
-        amp="bf16",
-        callbacks=[Peek()],
-        optimizer=torch.optim.SGD(model.parameters(), lr=0.5),
-        verbose=False,
-    )
-    assert set(dtypes) == {torch.bfloat16}  # 线性层在 autocast 下以 bf16 计算
-    assert all(p.dtype == torch.float32 for p in model.parameters())
-    assert all(p.grad is None or p.grad.dtype == torch.float32 for p in model.parameters())
-    assert history["train_loss"][-1] < history["train_loss"][0]
-
-
-def test_amp_choices_are_validated():
-    cpu = torch.device("cpu")
-    assert not resolve_amp(None, cpu).enabled
-    assert not resolve_amp("auto", cpu).enabled
-    assert (
-        resolve_amp("bf16", cpu).dtype == torch.bfloat16 and not resolve_amp("bf16", cpu).use_scaler
-    )
-    with pytest.raises(ValueError, match="CUDA"):
-        resolve_amp("fp16", cpu)
-    with pytest.raises(ValueError, match="amp"):
-        resolve_amp("fp8", cpu)
-
-
-def test_checkpoint_roundtrip(tmp_path):
-    x, y = _data(12)
-    model = nn.Linear(3, 2)
-    optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
-    path = tmp_path / "ckpt" / "last.pt"
-    fit(
-        model,
-        TensorLoader(x, y, 4),
-        2,
-        optimizer=optimizer,
-        callbacks=[Checkpoint(path)],
-        verbose=False,
-    )
-    fresh = nn.Linear(3, 2)
-    fresh_opt = torch.optim.Adam(fresh.parameters(), lr=0.01)
-    extra = load_checkpoint(path, fresh, fresh_opt)
-    assert extra["epoch"] == 2 and len(extra["history"]) == 2
-    for a, b in zip(model.parameters(), fresh.parameters(), strict=True):
-        assert torch.equal(a, b)
-    assert fresh_opt.state_dict()["state"][0]["step"] == optimizer.state_dict()["state"][0]["step"]
-    assert [p.name for p in path.parent.iterdir()] == ["last.pt"]  # 没有残留临时文件
-
-
 def test_live_plot_renders_one_final_figure_in_a_book_build(monkeypatch):
     import IPython.display
 
@@ -238,3 +153,88 @@ def test_live_plot_renders_one_final_figure_in_a_book_build(monkeypatch):
     labels = [line.get_label() for line in plot.figure.axes[0].get_lines()]
     assert labels == ["训练损失", "测试损失", "训练准确率", "测试准确率"]
     assert len(plot.figure.axes[0].get_lines()[0].get_xdata()) == 3
+
+
+def test_grad_clip_does_not_sync_every_step(monkeypatch):
+    """裁剪前的范数留在设备上：主机取值的次数不随步数增长（每步 float(norm) 是一次 GPU 同步）。"""
+
+    def host_reads(num_batches: int) -> int:
+        x, y = _data(4 * num_batches)
+        model = nn.Linear(3, 2)
+        reads = []
+        for name in ("__float__", "item", "tolist"):
+            original = getattr(torch.Tensor, name)
+
+            def counting(self, *args, _original=original, _name=name, **kwargs):
+                reads.append(_name)
+                return _original(self, *args, **kwargs)
+
+            monkeypatch.setattr(torch.Tensor, name, counting)
+        history = fit(
+            model,
+            TensorLoader(x, y, 4),
+            1,
+            optimizer=torch.optim.SGD(model.parameters(), lr=0.1),
+            callbacks=[GradClip(1.0)],
+            verbose=False,
+        )
+        monkeypatch.undo()
+        assert len(history.steps) == num_batches
+        assert all(isinstance(s["grad_norm"], float) for s in history.steps)  # epoch 末已取回
+        return len(reads)
+
+    assert host_reads(3) == host_reads(9)
+
+
+def test_scheduler_step_rejects_unknown_interval():
+    optimizer = torch.optim.SGD(nn.Linear(3, 2).parameters(), lr=0.1)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=1)
+    with pytest.raises(ValueError, match="interval"):
+        SchedulerStep(scheduler, "batch")
+
+
+def test_checkpoint_keeps_the_ema_model_and_resumes_it(tmp_path):
+    x, y = _data(12)
+    torch.manual_seed(0)
+    model = nn.Linear(3, 2)
+    ema = EMA(decay=0.9)
+    path = tmp_path / "ema.pt"
+    fit(
+        model,
+        TensorLoader(x, y, 3),
+        2,
+        optimizer=torch.optim.SGD(model.parameters(), lr=0.5),
+        callbacks=[ema, Checkpoint(path, ema=ema)],
+        verbose=False,
+    )
+    averaged = [p.detach().clone() for p in ema.model.module.parameters()]
+    assert not torch.equal(averaged[0], model.weight)  # EMA 与最终参数不同，丢掉它就会看出来
+
+    restored, fresh_ema = nn.Linear(3, 2), EMA(decay=0.9)
+    load_checkpoint(path, restored, ema=fresh_ema)  # weights_only=True 加载
+    # 训练开始时才创建 EMA 模型：载入的状态先存着，开始后接着原来的平均值。
+    fit(
+        restored,
+        TensorLoader(x, y, 3),
+        1,
+        optimizer=torch.optim.SGD(restored.parameters(), lr=0.0),
+        callbacks=[fresh_ema],
+        verbose=False,
+    )
+    assert int(fresh_ema.model.n_averaged) == int(ema.model.n_averaged) + 4
+    for got, want in zip(fresh_ema.model.module.parameters(), averaged, strict=True):
+        # lr=0：参数不再变化，4 次更新后 EMA = 0.9^4 * 旧 EMA + (1 - 0.9^4) * 参数
+        expected = (
+            0.9**4 * want
+            + (1 - 0.9**4)
+            * dict(restored.named_parameters())["weight" if got.ndim == 2 else "bias"].detach()
+        )
+        assert torch.allclose(got, expected, atol=1e-6)
+
+
+def test_checkpoint_refuses_a_missing_ema_model(tmp_path):
+    ema = EMA(decay=0.9)
+    with pytest.raises(ValueError, match="None"):
+        Checkpoint(tmp_path / "x.pt", ema=ema.model)  # 训练前 .model 还是 None
+    with pytest.raises(RuntimeError, match="EMA"):
+        ema.state_dict()

@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+__all__ = ["DistributedRunError", "run_torchrun"]
+
 
 class DistributedRunError(RuntimeError):
     """多进程演示失败或超时。"""

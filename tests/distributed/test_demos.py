@@ -1,11 +1,10 @@
-"""分布式技巧：用 torchrun 真实地启动 2 个 gloo 进程运行 dlzh.demos 的检查脚本。"""
+"""dlzh.distributed.demos：用 torchrun 真实地启动 2 个 gloo 进程运行检查脚本。"""
 
 from __future__ import annotations
 
 import pytest
 
-from dlzh.demos import DDP_CHECK, DEMOS, ZERO_CHECK, parse_checks
-from dlzh.distributed import run_torchrun
+from dlzh.distributed import DDP_CHECK, DEMOS, ZERO_CHECK, parse_checks, run_torchrun
 
 
 def test_demo_paths_exist_and_checks_parse():

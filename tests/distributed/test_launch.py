@@ -1,4 +1,4 @@
-"""torchrun 启动器：真正起两个 gloo 进程做一次 all_reduce。"""
+"""dlzh.distributed.launch（torchrun 启动器）：真正起两个 gloo 进程做一次 all_reduce。"""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 书页和测试通过 :func:`dlzh.distributed.run_torchrun` 启动它们，例如::
 
-    from dlzh.demos import DDP_CHECK
+    from dlzh.distributed import DDP_CHECK, run_torchrun
     print(run_torchrun(DDP_CHECK, nproc=2, timeout=120))
 
 每个脚本逐行打印 ``CHECK <名称> rank=<r> ... ok=True/False`` 形式的结果，

@@ -1,7 +1,14 @@
-"""训练技巧里用到的损失：平滑标签、软目标交叉熵、知识蒸馏损失。
+"""全书的损失函数：从零实现的基本损失，以及训练技巧里的平滑标签、软目标与蒸馏损失。
+
+从零实现的三个（训练时交给 :func:`dlzh.train.fit`，都返回**批量平均**损失，
+这样学习率的含义不随批量大小改变；测试逐一与 PyTorch 的内置版本对照）：
+
+- :func:`squared_loss`：平方损失，对应 ``nn.MSELoss`` 的一半；
+- :func:`cross_entropy_from_probs`：输入是**概率**的朴素交叉熵（d2l 的写法），用来展示下溢；
+- :func:`cross_entropy_from_logits`：输入是对数几率、用 log-sum-exp 稳定计算，等价于 ``F.cross_entropy``。
 
 PyTorch 自带的 ``F.cross_entropy`` 已经支持 ``label_smoothing`` 和概率形式的目标，
-所以这里不重新发明交叉熵，只补上书里反复用到、又容易写错的三个组合：
+所以训练技巧部分不重新发明交叉熵，只补上书里反复用到、又容易写错的三个组合：
 
 - :func:`smooth_labels`：整数标签 -> 平滑后的概率目标，便于把“标签平滑”看成普通的软目标；
 - :func:`soft_target_cross_entropy`：按定义写出的软目标交叉熵，用来与 PyTorch、timm 对照；
@@ -16,7 +23,56 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-__all__ = ["distillation_loss", "smooth_labels", "soft_target_cross_entropy"]
+__all__ = [
+    "cross_entropy_from_logits",
+    "cross_entropy_from_probs",
+    "distillation_loss",
+    "smooth_labels",
+    "soft_target_cross_entropy",
+    "squared_loss",
+]
+
+
+def cross_entropy_from_probs(y_hat: Tensor, labels: Tensor) -> Tensor:
+    """朴素的交叉熵损失（d2l 的写法）：输入是**概率** ``y_hat``，不是对数几率。
+
+    对每个样本取出真实类别的预测概率，取负对数，再在批量上求平均。
+    名字里的 ``from_probs`` 提醒它与 ``F.cross_entropy``（输入对数几率）不同：把对数几率
+    直接传进来不会报错，却会算出错误的值（负数的对数是 nan）。
+    它便于理解，但数值上不稳定：某个概率下溢成 0 时 ``log(0) = -inf``。
+    训练时请用 :func:`cross_entropy_from_logits`。
+
+    ``y_hat``：``(B, q)``，每行是一个概率分布；``labels``：``(B,)`` 的类别下标。
+    """
+    picked = y_hat[torch.arange(len(y_hat), device=y_hat.device), labels]  # (B,)
+    return -torch.log(picked).mean()
+
+
+def cross_entropy_from_logits(logits: Tensor, labels: Tensor) -> Tensor:
+    """由对数几率直接计算交叉熵损失（批量平均），与 ``F.cross_entropy`` 等价。
+
+    利用 ``-log softmax(o)_y = logsumexp(o) - o_y``，并在 log-sum-exp 中先减去行最大值 ``m``：
+    ``logsumexp(o) = m + log sum_k exp(o_k - m)``。这样既不会上溢，
+    也不会出现先把概率算成 0 再取对数的下溢。
+
+    ``logits``：``(B, q)``；``labels``：``(B,)`` 的类别下标。
+    """
+    row_max = logits.max(dim=-1, keepdim=True).values  # (B, 1)
+    log_sum_exp = row_max.squeeze(-1) + torch.log(
+        torch.exp(logits - row_max).sum(dim=-1)  # (B,)
+    )  # (B,)
+    true_logit = logits.gather(-1, labels.unsqueeze(-1)).squeeze(-1)  # (B,)
+    return (log_sum_exp - true_logit).mean()
+
+
+def squared_loss(y_hat: Tensor, y: Tensor) -> Tensor:
+    """平方损失 ``(y_hat - y)^2 / 2`` 在批量上的平均值。
+
+    乘以 1/2 是为了求导后系数为 1；取平均而不是求和，是因为 ``fit`` 约定损失为批量平均，
+    这样学习率的含义不随批量大小变化。``y`` 会被变形成 ``y_hat`` 的形状，
+    避免 ``(B, 1)`` 与 ``(B,)`` 相减时意外广播成 ``(B, B)``。
+    """
+    return (0.5 * (y_hat - y.reshape(y_hat.shape)) ** 2).mean()
 
 
 def smooth_labels(labels: Tensor, num_classes: int, smoothing: float = 0.0) -> Tensor:
