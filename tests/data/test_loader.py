@@ -72,3 +72,14 @@ def test_balanced_subset_raises_instead_of_returning_fewer_rows():
         balanced_subset(labels, 20)
     with pytest.raises(ValueError, match="smaller than the number of classes"):
         balanced_subset(labels, 1)
+
+
+def test_divisor_converts_each_batch_exactly_like_converting_everything_first():
+    pixels = torch.randint(0, 256, (23, 1, 4, 4), dtype=torch.uint8)
+    y = torch.arange(23)
+    stored = TensorLoader(pixels, y, 5, shuffle=True, seed=2, divisor=255.0)
+    converted = TensorLoader(pixels.float().div(255.0), y, 5, shuffle=True, seed=2)
+    for (xa, ya), (xb, yb) in zip(stored, converted, strict=True):
+        assert xa.dtype == torch.float32 and torch.equal(xa, xb) and torch.equal(ya, yb)
+    assert torch.equal(stored.features, converted.features)
+    assert stored.num_examples == 23 and len(stored) == 5

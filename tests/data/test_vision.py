@@ -109,3 +109,16 @@ def test_decoded_cache_is_keyed_by_digest_and_survives_corruption(tmp_path, monk
 
     with pytest.raises(DataNotFoundError):  # 镜像里的文件与新摘要不符，URL 也不可达
         vision.read_verified_idx(spec2, name)
+
+
+def test_loaders_yield_the_same_batches_as_load_image_split(tmp_path, monkeypatch):
+    from dlzh.data.vision import _image_loaders
+
+    spec, mirror = _tiny_dataset(tmp_path)
+    monkeypatch.setenv("DLZH_DATA_MIRROR", str(mirror))
+    images, labels = load_image_split(spec, "test")
+    _, test = _image_loaders(spec, 8, None, None, None, 0)
+    xb, yb = next(iter(test))
+    assert xb.dtype == torch.float32 and torch.equal(xb, images[:8]) and torch.equal(yb, labels[:8])
+    test.labels[:] = 9  # 改迭代器里的标签不应影响之后的加载
+    assert torch.equal(load_image_split(spec, "test")[1], labels)

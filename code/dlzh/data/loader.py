@@ -19,8 +19,12 @@ Batch = tuple[torch.Tensor, torch.Tensor]
 class TensorLoader:
     """按批量迭代 ``(features, labels)``，支持可复现的打乱和批量级变换。
 
-    每个 epoch 的打乱顺序来自同一个播种的生成器，所以整个训练过程可复现，
-    而不同 epoch 的顺序又各不相同。
+    每个迭代周期的打乱顺序来自同一个播种的生成器，所以整个训练过程可复现，
+    而不同迭代周期的顺序又各不相同。
+
+    ``divisor`` 给定时，``features`` 按原样（如 uint8 像素）存放，每个批量切出后才转成
+    float32 并除以 ``divisor``：存储只要四分之一的内存，加载时也不必先把整个数据集转换一遍。
+    属性 ``features`` 仍然返回转换后的完整张量（每次访问都重新转换）。
     """
 
     def __init__(
@@ -33,6 +37,7 @@ class TensorLoader:
         seed: int = 0,
         drop_last: bool = False,
         transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
+        divisor: float | None = None,
     ) -> None:
         if len(features) != len(labels):
             raise ValueError(
@@ -41,25 +46,33 @@ class TensorLoader:
             )
         if batch_size <= 0:
             raise ValueError(f"batch_size 必须为正整数，收到 {batch_size} / must be positive")
-        self.features, self.labels = features, labels
+        self._stored, self.labels, self.divisor = features, labels, divisor
         self.batch_size, self.shuffle, self.drop_last = batch_size, shuffle, drop_last
         self.transform = transform
         self.generator = torch.Generator().manual_seed(seed)
 
+    @property
+    def features(self) -> torch.Tensor:
+        """全部特征（已按 ``divisor`` 转换）。"""
+        return self._convert(self._stored)
+
+    def _convert(self, stored: torch.Tensor) -> torch.Tensor:
+        return stored if self.divisor is None else stored.float().div_(self.divisor)
+
     def __len__(self) -> int:
-        n = len(self.features)
+        n = len(self._stored)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
     @property
     def num_examples(self) -> int:
-        return len(self.features)
+        return len(self._stored)
 
     def __iter__(self) -> Iterator[Batch]:
-        n = len(self.features)
+        n = len(self._stored)
         order = torch.randperm(n, generator=self.generator) if self.shuffle else torch.arange(n)
         for batch_idx in range(len(self)):
             idx = order[batch_idx * self.batch_size : (batch_idx + 1) * self.batch_size]
-            features = self.features[idx]
+            features = self._convert(self._stored[idx])
             if self.transform is not None:
                 features = self.transform(features)
             yield features, self.labels[idx]
