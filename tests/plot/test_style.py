@@ -48,6 +48,38 @@ def test_missing_font_gives_one_clear_warning(monkeypatch):
     warnings.resetwarnings()
 
 
+@pytest.fixture
+def no_system_cjk_font(monkeypatch):
+    """让 Matplotlib 看起来像一台没有任何系统中文字体的机器（如没有 root 的服务器或 Colab）。"""
+    manager = style_module.font_manager.fontManager
+    western = [entry for entry in manager.ttflist if entry.name not in style_module.CJK_FONTS]
+    monkeypatch.setattr(manager, "ttflist", western)
+    style_module.find_cjk_font.cache_clear()
+    yield manager
+    style_module.find_cjk_font.cache_clear()
+
+
+def test_packaged_font_is_registered_when_the_system_has_none(no_system_cjk_font):
+    [packaged] = style_module.packaged_font_files()  # mplfonts 是运行时依赖，必须装着
+    assert style_module.find_cjk_font() == "Noto Sans CJK SC"
+    registered = [e.fname for e in no_system_cjk_font.ttflist if e.name == "Noto Sans CJK SC"]
+    assert registered == [str(packaged)]
+    # 用这个字体文件真的能画出汉字：没有 "Glyph ... missing" 警告。
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig, ax = plt.subplots()
+        ax.set_title(
+            "训练损失", fontproperties=style_module.font_manager.FontProperties(fname=packaged)
+        )
+        _render(fig)
+
+
+def test_no_font_at_all_when_the_package_is_missing_too(no_system_cjk_font, monkeypatch):
+    monkeypatch.setattr(style_module, "PACKAGED_FONTS", (("no_such_font_package", "x.otf"),))
+    assert style_module.packaged_font_files() == []
+    assert style_module.find_cjk_font() is None
+
+
 def test_show_images_grid_shapes():
     import torch
 
