@@ -200,3 +200,18 @@ def test_momentum_vs_sgd_draws_both_paths_from_dlzh_optim():
     # 图例里的函数值是算出来的：动量法 20 步后更接近最小值。
     values = [float(t.rsplit("f = ", 1)[1].rstrip("）")) for t in legend]
     assert values[1] < values[0]
+
+
+def test_mlp_computational_graph_has_d2l_nodes_and_real_shapes():
+    fig = diagrams.mlp_computational_graph(n=8, d=5, h=4, q=3)
+    labels = set(texts(fig))
+    # 10 个变量方框 + 6 个运算圆圈。
+    assert len(parts(fig, "dlzh-box")) == 16
+    assert {"$\\mathbf{X}$", "$\\mathbf{W}^{(1)}$", "$J$", "$s$"} <= labels
+    # 形状来自前向计算：Z、H 是 n×h，O 是 n×q。
+    assert {"8×5", "4×5", "8×4", "3×4", "8×3"} <= labels
+    assert "6×4" in set(texts(diagrams.mlp_computational_graph(n=6, d=5, h=4, q=3)))
+    # 17 条前向边（黑色）和 4 条反向箭头（红色）。
+    arrows = parts(fig, "dlzh-arrow")
+    red = [a for a in arrows if matplotlib.colors.to_hex(a.get_edgecolor()) == "#cc0000"]
+    assert len(arrows) - len(red) == 17 and len(red) == 4

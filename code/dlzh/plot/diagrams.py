@@ -35,6 +35,7 @@ __all__ = [
     "dense_block",
     "inception_block",
     "lenet",
+    "mlp_computational_graph",
     "momentum_vs_sgd",
     "network_stack",
     "nin_block",
@@ -136,10 +137,12 @@ def _arrow(
     return arrow
 
 
-def _circle(ax: Axes, x: float, y: float, text: str, r: float = 0.28) -> Circle:
+def _circle(
+    ax: Axes, x: float, y: float, text: str, r: float = 0.28, fontsize: float = 11
+) -> Circle:
     circle = Circle((x, y), r, facecolor="white", edgecolor=EDGE, linewidth=1.1, gid="dlzh-box")
     ax.add_patch(circle)
-    ax.text(x, y, text, ha="center", va="center", fontsize=11, zorder=3)
+    ax.text(x, y, text, ha="center", va="center", fontsize=fontsize, zorder=3)
     return circle
 
 
@@ -682,7 +685,7 @@ def normalization_axes(n: int = 4, c: int = 6, hw: int = 4, groups: int = 3) -> 
         ax.text(
             c + 0.5 * n * 0.5 + 0.35,
             0.4 * n * 0.5 - 0.1,
-            "N（样本）",
+            "N（批量）",
             ha="left",
             va="center",
             fontsize=9,
@@ -769,6 +772,124 @@ def computational_graph(x: float = 2.0, w: float = 3.0, b: float = 1.0) -> Figur
         "反向传播（红色虚线）：由链式法则从 L 出发逐个算出红字的偏导数",
         ha="center",
         fontsize=10,
+        color=GRAD,
+    )
+    return fig
+
+
+def mlp_computational_graph(n: int = 8, d: int = 5, h: int = 4, q: int = 3) -> Figure:
+    """d2l 中带权重衰减的单隐藏层多层感知机的计算图（不含偏置）。
+
+    方框是变量（右下角是形状，由一次真实的前向计算得到），圆圈是运算；黑色实线是前向计算，
+    红色虚线是反向传播的方向：从目标函数 J 出发，沿前向边逆行，到达两个权重矩阵。
+    """
+    x = torch.randn(n, d)
+    w1 = torch.randn(h, d)
+    w2 = torch.randn(q, h)
+    z = x @ w1.T
+    hid = torch.relu(z)
+    o = hid @ w2.T
+    shapes = {
+        "X": x.shape,
+        "W1": w1.shape,
+        "Z": z.shape,
+        "H": hid.shape,
+        "W2": w2.shape,
+        "O": o.shape,
+        "y": torch.Size([n]),
+    }
+    fig, ax = _canvas((-0.8, 16.0), (-2.4, 4.3), scale=0.55)
+    var = {  # 变量节点
+        "X": (0.0, 0.0),
+        "W1": (1.6, 1.8),
+        "Z": (3.2, 0.0),
+        "H": (6.4, 0.0),
+        "W2": (8.0, 1.8),
+        "O": (9.6, 0.0),
+        "y": (11.2, 1.5),
+        "L": (12.8, 0.0),
+        "s": (12.8, 3.2),
+        "J": (15.2, 0.0),
+    }
+    ops = {  # 运算节点
+        "mul1": ((1.6, 0.0), "×"),
+        "phi": ((4.8, 0.0), r"$\phi$"),
+        "mul2": ((8.0, 0.0), "×"),
+        "loss": ((11.2, 0.0), r"$\ell$"),
+        "reg": ((9.6, 3.2), r"$\|\cdot\|^2$"),
+        "add": ((14.0, 0.0), "+"),
+    }
+    shown = {"W1": "$\\mathbf{W}^{(1)}$", "W2": "$\\mathbf{W}^{(2)}$"}
+    for name, (px, py) in var.items():
+        _box(
+            ax,
+            px,
+            py,
+            shown.get(name, f"$\\mathbf{{{name}}}$" if name in "XZHO" else f"${name}$"),
+            kind="input" if name in ("X", "y") else "op",
+            w=1.0,
+            h=0.62,
+            fontsize=10.5,
+        )
+        if name in shapes:
+            shape = "×".join(str(v) for v in shapes[name])
+            ax.text(px, py - 0.42, shape, ha="center", va="top", fontsize=8, color="#555555")
+    for (px, py), label in ops.values():
+        _circle(ax, px, py, label, r=0.36, fontsize=8 if "cdot" in label else 11)
+
+    def anchor(name: str, towards: tuple[float, float]) -> tuple[float, float]:
+        """节点边界上朝向 ``towards`` 的点：方框取半宽/半高，圆取半径。"""
+        center, radius = (ops[name][0], 0.36) if name in ops else (var[name], None)
+        vec = np.array(towards) - np.array(center)
+        if radius is not None:
+            return tuple(np.array(center) + vec / np.linalg.norm(vec) * radius)
+        scale = min(
+            0.5 / abs(vec[0]) if vec[0] else np.inf, 0.31 / abs(vec[1]) if vec[1] else np.inf
+        )
+        return tuple(np.array(center) + vec * scale)
+
+    def pos(name: str) -> tuple[float, float]:
+        return ops[name][0] if name in ops else var[name]
+
+    edges = [
+        ("X", "mul1"), ("W1", "mul1"), ("mul1", "Z"), ("Z", "phi"), ("phi", "H"),
+        ("H", "mul2"), ("W2", "mul2"), ("mul2", "O"), ("O", "loss"), ("y", "loss"),
+        ("loss", "L"), ("W1", "reg"), ("W2", "reg"), ("reg", "s"), ("L", "add"),
+        ("s", "add"), ("add", "J"),
+    ]  # fmt: skip
+    for a, b in edges:
+        _arrow(ax, anchor(a, pos(b)), anchor(b, pos(a)))
+    # 反向传播：J -> L -> O -> H -> Z，以及到两个权重（画在主干下方的红色虚线）。
+    back = [("J", "L"), ("L", "O"), ("O", "H"), ("H", "Z"), ("Z", "X")]
+    for a, b in back[:-1]:
+        (xa, ya), (xb, yb) = var[a], var[b]
+        _arrow(
+            ax,
+            (xa - 0.2, ya - 0.75),
+            (xb + 0.2, yb - 0.75),
+            color=GRAD,
+            style="--",
+            connection="arc3,rad=-0.3",
+        )
+    ax.text(
+        7.6,
+        4.0,
+        r"前向计算（黑色实线）：$Z = XW^{(1)\top}$，$H = \phi(Z)$，$O = HW^{(2)\top}$，"
+        r"$L = \ell(O, y)$，$J = L + s$",
+        ha="center",
+        va="center",
+        fontsize=9.5,
+    )
+    ax.text(
+        7.6,
+        -1.9,
+        r"反向传播（红色虚线）：从 $J$ 出发逆着前向边计算梯度，依次得到 $\partial J/\partial O$、"
+        r"$\partial J/\partial H$、$\partial J/\partial Z$，"
+        "\n"
+        r"再由它们和正则项 $s$ 得到 $\partial J/\partial W^{(2)}$、$\partial J/\partial W^{(1)}$",
+        ha="center",
+        va="center",
+        fontsize=9.5,
         color=GRAD,
     )
     return fig
