@@ -128,9 +128,20 @@ def get_spec(name: str) -> DatasetSpec:
         ) from None
 
 
+# 第一个 URL 是官方来源；第二个是固定版本（提交号写死）的 HTTPS 副本，内容逐字节相同：
+# Zalando 仓库里的 Fashion-MNIST 文件、d2l-zh 仓库 data/ 下的文件，以及 TensorFlow/JAX
+# 示例使用的 MNIST CVDF 镜像。任一来源失效或内容改变，都由 python -m dlzh.data.check_sources 报告。
 _FASHION = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
+_FASHION_GH = (
+    "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/"
+    "b2617bb6d3ffa2e429640350f613e3291e10b141/data/fashion/"
+)
 _MNIST = "https://ossci-datasets.s3.amazonaws.com/mnist/"
+_MNIST_CVDF = "https://storage.googleapis.com/cvdf-datasets/mnist/"
 _D2L = "http://d2l-data.s3-accelerate.amazonaws.com/"
+_D2L_GH = (
+    "https://raw.githubusercontent.com/d2l-ai/d2l-zh/56bcc80ce123633356b58208d20ace0b4c2b0e71/data/"
+)
 _D2L_IMG = (
     "https://raw.githubusercontent.com/d2l-ai/d2l-zh/e6b18ccea71451a55fcd861d7b96fddf2587b09a/img/"
 )
@@ -147,25 +158,31 @@ register(
                 "train-images-idx3-ubyte.gz",
                 "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
                 26421880,
-                (_FASHION + "train-images-idx3-ubyte.gz",),
+                (
+                    _FASHION + "train-images-idx3-ubyte.gz",
+                    _FASHION_GH + "train-images-idx3-ubyte.gz",
+                ),
             ),
             DataFile(
                 "train-labels-idx1-ubyte.gz",
                 "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
                 29515,
-                (_FASHION + "train-labels-idx1-ubyte.gz",),
+                (
+                    _FASHION + "train-labels-idx1-ubyte.gz",
+                    _FASHION_GH + "train-labels-idx1-ubyte.gz",
+                ),
             ),
             DataFile(
                 "t10k-images-idx3-ubyte.gz",
                 "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
                 4422102,
-                (_FASHION + "t10k-images-idx3-ubyte.gz",),
+                (_FASHION + "t10k-images-idx3-ubyte.gz", _FASHION_GH + "t10k-images-idx3-ubyte.gz"),
             ),
             DataFile(
                 "t10k-labels-idx1-ubyte.gz",
                 "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
                 5148,
-                (_FASHION + "t10k-labels-idx1-ubyte.gz",),
+                (_FASHION + "t10k-labels-idx1-ubyte.gz", _FASHION_GH + "t10k-labels-idx1-ubyte.gz"),
             ),
         ),
     )
@@ -183,25 +200,25 @@ register(
                 "train-images-idx3-ubyte.gz",
                 "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
                 9912422,
-                (_MNIST + "train-images-idx3-ubyte.gz",),
+                (_MNIST + "train-images-idx3-ubyte.gz", _MNIST_CVDF + "train-images-idx3-ubyte.gz"),
             ),
             DataFile(
                 "train-labels-idx1-ubyte.gz",
                 "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
                 28881,
-                (_MNIST + "train-labels-idx1-ubyte.gz",),
+                (_MNIST + "train-labels-idx1-ubyte.gz", _MNIST_CVDF + "train-labels-idx1-ubyte.gz"),
             ),
             DataFile(
                 "t10k-images-idx3-ubyte.gz",
                 "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
                 1648877,
-                (_MNIST + "t10k-images-idx3-ubyte.gz",),
+                (_MNIST + "t10k-images-idx3-ubyte.gz", _MNIST_CVDF + "t10k-images-idx3-ubyte.gz"),
             ),
             DataFile(
                 "t10k-labels-idx1-ubyte.gz",
                 "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
                 4542,
-                (_MNIST + "t10k-labels-idx1-ubyte.gz",),
+                (_MNIST + "t10k-labels-idx1-ubyte.gz", _MNIST_CVDF + "t10k-labels-idx1-ubyte.gz"),
             ),
         ),
     )
@@ -218,7 +235,7 @@ register(
                 "timemachine.txt",
                 "8424dbd9532ac81f7e5f0b6add90e6952baea29158309d7d1bf3884f4e12c516",
                 178979,
-                (_D2L + "timemachine.txt",),
+                (_D2L + "timemachine.txt", _D2L_GH + "timemachine.txt"),
             ),
         ),
     )
@@ -235,7 +252,7 @@ register(
                 "airfoil_self_noise.dat",
                 "74c75fd71783f1e6b71f8a622b993dc592897a97cd689c5090a07147a1b097b3",
                 59984,
-                (_D2L + "airfoil_self_noise.dat",),
+                (_D2L + "airfoil_self_noise.dat", _D2L_GH + "airfoil_self_noise.dat"),
             ),
         ),
     )
@@ -252,13 +269,13 @@ register(
                 "kaggle_house_pred_train.csv",
                 "1e18addf81e5e4d347cc17ee6075bbe4a42b7fa26b9e5b063e8f692a5f929d41",
                 460676,
-                (_D2L + "kaggle_house_pred_train.csv",),
+                (_D2L + "kaggle_house_pred_train.csv", _D2L_GH + "kaggle_house_pred_train.csv"),
             ),
             DataFile(
                 "kaggle_house_pred_test.csv",
                 "8fdd3d829d4d986b58f845c9553b225e67dd8383624d90fb6ca1d4bed5798c1e",
                 451405,
-                (_D2L + "kaggle_house_pred_test.csv",),
+                (_D2L + "kaggle_house_pred_test.csv", _D2L_GH + "kaggle_house_pred_test.csv"),
             ),
         ),
     )
@@ -286,6 +303,53 @@ register(
         files=tuple(
             DataFile(name, digest, size, (_D2L_IMG + name,))
             for name, (digest, size) in _IMAGES.items()
+        ),
+    )
+)
+
+
+# d2l 以后几部分要用的压缩包：摘要是 d2l 的 DATA_HUB 公布的 sha1，d2l 没有公布字节数。
+# members 是 d2l 的读取代码（download_extract 之后）要打开的路径，用来发现来源改了目录结构。
+register(
+    DatasetSpec(
+        name="fra-eng",
+        description="英语-法语句子对（Tatoeba，d2l 的 fra-eng.zip），机器翻译章节使用",
+        mirror_subdir="fra-eng-zip",
+        license="CC BY 2.0 FR (Tatoeba; www.manythings.org/anki)",
+        homepage="https://www.manythings.org/anki/",
+        files=(
+            DataFile(
+                "fra-eng.zip",
+                "94646ad1522d915e7b0f9296181140edcf86a4f5",
+                None,
+                (_D2L + "fra-eng.zip",),
+                algorithm="sha1",
+                archive="zip",
+                members=("fra-eng/fra.txt",),
+            ),
+        ),
+    )
+)
+
+register(
+    DatasetSpec(
+        name="banana-detection",
+        description="d2l 的香蕉检测数据集：1000 张 256x256 训练图像和 100 张验证图像及其边界框",
+        mirror_subdir="banana-detection",
+        license="d2l 生成并发布，未单独声明许可 / published by d2l, no separate license stated",
+        files=(
+            DataFile(
+                "banana-detection.zip",
+                "5de26c8fce5ccdea9f91267273464dc968d20d72",
+                None,
+                (_D2L + "banana-detection.zip",),
+                algorithm="sha1",
+                archive="zip",
+                members=(
+                    "banana-detection/bananas_train/label.csv",
+                    "banana-detection/bananas_val/label.csv",
+                ),
+            ),
         ),
     )
 )
