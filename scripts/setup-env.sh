@@ -49,7 +49,8 @@ has_system_cjk_font() {
 venv_pip() {
   local log=.venv/pip-install.log
   if ! .venv/bin/python -m pip install --disable-pip-version-check "$@" >"$log" 2>&1; then
-    grep -v "^WARNING: Location" "$log" | tail -n 40 >&2
+    # sed 而不是 grep -v：日志里没有别的行时 grep 返回 1，会在 set -e 下提前结束脚本。
+    sed '/^WARNING: Location/d' "$log" | tail -n 40 >&2
     echo "pip 安装失败，完整日志见 $log / pip install failed, see $log" >&2
     return 1
   fi
