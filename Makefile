@@ -5,19 +5,21 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 PAGE ?=
 PORT ?= 8000
+# 书的构建工具 dlzh_book 在 code/ 下、不随 dlzh 安装，所以显式加入 PYTHONPATH。
+BOOK := PYTHONPATH=code $(PY) -m dlzh_book.build
 
-.PHONY: env book page test lint unit book-quick book-tests browser serve clean lock bench
+.PHONY: env book page test lint unit book-quick book-smoke book-tests browser serve clean lock bench
 
 env:
 	@bash scripts/setup-env.sh
 
 ## 构建整本书（HTML 在 book/_build/html）；档位由 DLZH_PROFILE 决定（无 GPU 时默认 quick）
 book: env
-	$(PY) -m dlzh.sphinxext.build book
+	$(BOOK) book
 
 ## 只构建一页：make page P=linear-networks/softmax-regression.md
 page: env
-	$(PY) -m dlzh.sphinxext.build book --page $(P)
+	$(BOOK) book --page $(P)
 
 ## 全部测试：lint + 单元测试 + quick 档位整书构建（警告即错误）+ 书的结构/搜索测试 + 浏览器测试
 test: env lint unit book-quick book-tests browser
@@ -30,7 +32,12 @@ unit: env
 	$(PY) -m pytest -q -m "not book and not browser" tests
 
 book-quick: env
-	DLZH_PROFILE=quick $(PY) -m dlzh.sphinxext.build book
+	DLZH_PROFILE=quick $(BOOK) book
+
+## full 档位的冒烟构建：full 的设置，但每个训练/评估循环只跑 2 个批量；输出和执行缓存都在
+## book/_build/smoke/ 下，不覆盖 quick 档位的网站（浏览器测试用的是 book/_build/html）
+book-smoke: env
+	DLZH_PROFILE=full DLZH_SMOKE=1 $(BOOK) book --output book/_build/smoke
 
 book-tests: env
 	$(PY) -m pytest -q -m "book" tests

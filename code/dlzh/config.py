@@ -113,6 +113,22 @@ def device_name(device: torch.device | None = None) -> str:
     return f"CPU ({platform.machine()}, {torch.get_num_threads()} 线程)"
 
 
+# run_info() 在笔记本里输出文字，并把同样的信息以字典放进这个输出的元数据（键为 RUN_INFO_KEY）：
+# 页面只显示文字，书的构建工具（dlzh_book 的执行报告）从已执行的笔记本里读出字典。
+RUN_INFO_KEY = "dlzh.run_info"
+
+
+def peak_memory_mib() -> float | None:
+    """本进程（书页的内核）到目前为止的峰值常驻内存（MiB）；平台不支持时返回 None。"""
+    try:
+        import resource
+    except ImportError:  # Windows 没有 resource 模块
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # Linux 以 KiB 为单位，macOS 以字节为单位
+    return peak / 2**20 if platform.system() == "Darwin" else peak / 2**10
+
+
 @dataclass(frozen=True)
 class RunInfo:
     """一页执行结束时的运行环境摘要。"""
@@ -122,23 +138,49 @@ class RunInfo:
     torch_version: str
     python_version: str
     wall_time_s: float
+    smoke: bool = False
+    cuda_version: str | None = None
+    peak_memory_mib: float | None = None
+    # 本页内核导入过的 dlzh 模块：构建工具据此判断哪些页面依赖哪些模块
+    modules: tuple[str, ...] = ()
 
     def __str__(self) -> str:
-        return (
-            f"运行信息：档位 {self.profile} | 设备 {self.device} | PyTorch {self.torch_version}"
-            f" | Python {self.python_version} | 本页用时 {self.wall_time_s:.1f} 秒"
+        profile = f"{self.profile}（冒烟）" if self.smoke else self.profile
+        memory = (
+            "" if self.peak_memory_mib is None else f" | 峰值内存 {self.peak_memory_mib:.0f} MiB"
         )
+        return (
+            f"运行信息：档位 {profile} | 设备 {self.device} | PyTorch {self.torch_version}"
+            f" | Python {self.python_version} | 本页用时 {self.wall_time_s:.1f} 秒{memory}"
+        )
+
+    def as_dict(self) -> dict:
+        return {**self.__dict__, "modules": list(self.modules)}
 
 
 def run_info(show: bool = True) -> RunInfo:
-    """汇总档位、设备、版本和本页墙钟时间；每个执行页面的最后一个单元调用它。"""
+    """汇总档位、设备、版本、本页墙钟时间和峰值内存；每个执行页面的最后一个单元调用它。"""
+    import sys
+
+    from dlzh.profile import is_smoke
+
     info = RunInfo(
         profile=get_profile(),
         device=device_name(),
         torch_version=torch.__version__,
         python_version=platform.python_version(),
         wall_time_s=time.perf_counter() - _PAGE_START,
+        smoke=is_smoke(),
+        cuda_version=torch.version.cuda,
+        peak_memory_mib=peak_memory_mib(),
+        modules=tuple(sorted(m for m in sys.modules if m == "dlzh" or m.startswith("dlzh."))),
     )
     if show:
-        print(info)
+        ipython = sys.modules.get("IPython")
+        if ipython is not None and ipython.get_ipython() is not None:
+            from IPython.display import display
+
+            display({"text/plain": str(info)}, metadata={RUN_INFO_KEY: info.as_dict()}, raw=True)
+        else:
+            print(info)
     return info

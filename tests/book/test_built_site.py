@@ -9,7 +9,7 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 
-from dlzh.sphinxext.glossary import read_glossary
+from dlzh_book.glossary import read_glossary
 
 from .test_structure import BOOK, book_pages, toc_files
 

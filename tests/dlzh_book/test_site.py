@@ -1,4 +1,4 @@
-"""dlzh.sphinxext.site 中不需要整本书构建的部分：MathJax 复制、首段摘要、脚本去重、Colab 地址。"""
+"""dlzh_book.site 中不需要整本书构建的部分：MathJax 复制、首段摘要、脚本去重、Colab 地址。"""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from docutils.utils import new_document
 from sphinx.builders.html._assets import _JavaScript
 from sphinx.errors import ExtensionError
 
-from dlzh.sphinxext import site
+from dlzh_book import site
 
 
 def _fake_mathjax(root):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from dlzh.sphinxext.glossary import glossary_myst, jieba_dict_lines, read_glossary
+from dlzh_book.glossary import glossary_myst, jieba_dict_lines, read_glossary
 
 BOOK_GLOSSARY = Path(__file__).resolve().parents[2] / "book" / "_data" / "glossary.csv"
 

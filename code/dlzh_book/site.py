@@ -67,14 +67,14 @@ FAVICON_LINK = f'<link rel="icon" href="data:image/svg+xml,{quote(_FAVICON_SVG)}
 
 def find_mathjax(app: Sphinx) -> Path | None:
     """找 ``node_modules/mathjax/es5``：先看书的根目录及其上层，再看 dlzh 包所在的仓库。"""
-    from dlzh.sphinxext import _book_root
+    from dlzh_book import _book_root
 
     configured = app.config.dlzh_mathjax_dir
     if configured:
         path = Path(configured)
         path = path if path.is_absolute() else (_book_root(app) / path).resolve()
         return path if (path / "tex-mml-chtml.js").exists() else None
-    starts = [_book_root(app), Path(__file__).resolve().parents[3]]
+    starts = [_book_root(app), Path(__file__).resolve().parents[2]]
     for start in starts:
         for folder in (start, *start.parents):
             es5 = folder / "node_modules" / "mathjax" / "es5"

@@ -1,0 +1,224 @@
+"""本书自己的 Sphinx 扩展（``_config.yml`` 的 ``sphinx.local_extensions`` 启用它）。
+
+它是书的构建工具，不属于读者安装的运行时包 ``dlzh``：读者在 Colab 上只装 ``dlzh``，
+这里的代码（以及它依赖的 Sphinx）只在构建本书时用到。它负责 Jupyter Book 本身不管、
+但会悄悄出错的几件事：
+
+1. 内核环境：扩展自己给内核设好环境变量（``DLZH_BUILD=1``、关闭 tqdm 进度条、内联图形后端），
+   所以直接运行 ``jb build book`` 与 ``make book`` 得到完全相同的页面，也没有写到 stderr 的进度条。
+2. 术语表：``_data/glossary.csv`` 生成术语表页面，同时生成 jieba 用户词典并以**绝对路径**
+   交给 Sphinx 的中文搜索（见 :mod:`dlzh_book.glossary`）。
+3. 执行缓存的键：输出所依赖的东西（受 git 管理的 ``dlzh`` 源码、锁文件、PyTorch/CUDA 版本、
+   设备、档位）变了就让缓存失效，并重新读取按旧键读入的页面（见 :mod:`dlzh_book.cache_guard`）。
+4. 有问题的页面不被隐藏：执行失败或产生过警告的页面在下次构建时一定重新读取，直到它干净为止
+   （Sphinx 不会重放没有重新读取的页面的警告，见 :mod:`dlzh_book.problems`）；一次构建结束时
+   逐页列出所有执行失败的页面和错误，并让构建失败。
+5. 执行报告：``{dlzh-exec-report}`` 指令列出每页本次是执行还是取自缓存、用时、档位、设备、
+   版本和内核的峰值内存（见 :mod:`dlzh_book.report`）。
+
+另外 :mod:`dlzh_book.site` 负责发布网站的细节：本地 MathJax、已执行笔记本的下载与 Colab
+按钮（笔记本第一个单元在缺少 ``dlzh`` 时安装它）、404 页、Open Graph 元标签和 sitemap。
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+from docutils import nodes
+from sphinx.application import Sphinx
+from sphinx.config import Config
+from sphinx.environment import BuildEnvironment
+from sphinx.util import logging
+
+from dlzh_book import cache_guard, glossary, problems, report, site
+
+LOGGER = logging.getLogger(__name__)
+GLOSSARY_MARKER = "```{dlzh-glossary}\n```"
+
+# 内核继承构建进程的环境变量（jupyter_client 以 os.environ 启动内核）。在扩展里设置，
+# 而不是只在构建命令里设置：读者直接运行 jb build book 时也必须一样（pitfalls #24）。
+KERNEL_ENV = {
+    # dlzh 的训练循环只打印每个迭代周期的摘要，不画逐批进度条
+    "DLZH_BUILD": "1",
+    # 第三方库（torchvision、timm 等）的 tqdm 进度条会写到 stderr，变成构建警告
+    "TQDM_DISABLE": "1",
+    # 输出按执行顺序进入页面
+    "PYTHONUNBUFFERED": "1",
+    # 图直接嵌进页面；外部设置的 MPLBACKEND=Agg 会让图消失
+    "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+}
+
+
+def setup_kernel_env(environ: dict[str, str] | None = None) -> dict[str, str]:
+    """把 :data:`KERNEL_ENV` 写进 ``environ``（默认 ``os.environ``），返回被改动的旧值。"""
+    environ = os.environ if environ is None else environ
+    previous = {k: environ.get(k, "") for k in KERNEL_ENV if environ.get(k) != KERNEL_ENV[k]}
+    environ.update(KERNEL_ENV)
+    return previous
+
+
+def _package_dir() -> Path:
+    import dlzh
+
+    return Path(dlzh.__file__).resolve().parent
+
+
+def _book_root(app: Sphinx) -> Path:
+    """书的根目录（含 ``_config.yml`` 的目录）。
+
+    单页构建（``jb build book/某页.md``）时 Sphinx 的源目录是该页所在目录，
+    所以相对路径要相对书的根目录解析，而不是相对 ``srcdir``。
+    """
+    start = Path(app.srcdir).resolve()
+    for candidate in (start, *start.parents):
+        if (candidate / "_config.yml").exists():
+            return candidate
+    return start
+
+
+def _resolve(app: Sphinx, value: str) -> Path:
+    path = Path(value)
+    return path if path.is_absolute() else (_book_root(app) / path).resolve()
+
+
+def state_dir(app: Sphinx) -> Path:
+    """扩展在两次构建之间保存的状态（警告过的页面等），与 Sphinx 的环境放在一起。"""
+    return Path(app.doctreedir).parent / "dlzh"
+
+
+def _on_config_inited(app: Sphinx, config: Config) -> None:
+    app.dlzh_build_started = time.time()  # type: ignore[attr-defined]
+    app.dlzh_read_docs = set()  # type: ignore[attr-defined]
+
+    # 1. 术语 -> jieba 词典（绝对路径；相对路径会按进程当前目录解析，失败时无声无息）。
+    terms = glossary.read_glossary(_resolve(app, config.dlzh_glossary))
+    dict_path = glossary.write_jieba_dict(terms, state_dir(app) / "jieba.dict")
+    options = dict(config.html_search_options or {})
+    options["dict"] = str(dict_path)
+    config.html_search_options = options
+    app.dlzh_terms = terms  # type: ignore[attr-defined]
+
+    # 2. 每种“档位 + 冒烟”一份执行缓存；缓存键变了 -> 清空这一份并立即记下新键。
+    package_dirs = [_resolve(app, p) for p in config.dlzh_watch_paths] or [_package_dir()]
+    locks = (
+        [_resolve(app, p) for p in config.dlzh_lock_files]
+        if config.dlzh_lock_files is not None
+        else sorted((_package_dir().parents[1] / "requirements").glob("*.txt"))
+    )
+    facts = cache_guard.runtime_facts()
+    parts = cache_guard.cache_key_parts([d for d in package_dirs if d.exists()], locks, facts)
+    name = cache_guard.flavour(facts["profile"], facts["smoke"] == "1")
+    cache_value = getattr(config, "nb_execution_cache_path", "") or ""
+    base = _resolve(app, cache_value) if cache_value else Path(app.outdir).parent / ".jupyter_cache"
+    cache_path = base / name
+    config.nb_execution_cache_path = str(cache_path)
+    # 印记与执行缓存放在一起：CI 只缓存 .jupyter_cache 也不会丢。
+    changed = cache_guard.sync_cache(
+        cache_path, base / f"{cache_guard.STAMP_PREFIX}{name}.json", parts
+    )
+    app.dlzh_key = cache_guard.digest_of(parts)  # type: ignore[attr-defined]
+    app.dlzh_key_parts = parts  # type: ignore[attr-defined]
+    if changed:
+        LOGGER.info(
+            f"[dlzh] 执行缓存 {name} 的键已改变（{', '.join(changed)}）：清空缓存，页面将重新执行"
+        )
+
+
+def _on_source_read(app: Sphinx, docname: str, source: list[str]) -> None:
+    app.dlzh_read_docs.add(docname)
+    keys = getattr(app.env, "dlzh_doc_keys", None)
+    if keys is None:
+        keys = app.env.dlzh_doc_keys = {}
+    keys[docname] = app.dlzh_key
+    if GLOSSARY_MARKER in source[0]:
+        app.env.note_dependency(str(_resolve(app, app.config.dlzh_glossary)))
+        source[0] = source[0].replace(GLOSSARY_MARKER, glossary.glossary_myst(app.dlzh_terms))
+
+
+def _on_env_get_outdated(
+    app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[str], removed: set[str]
+) -> list[str]:
+    keys = getattr(env, "dlzh_doc_keys", {})
+    # 按旧的缓存键读入的页面（输出可能来自旧代码、另一档位或另一设备）
+    stale = {d for d in env.found_docs if keys.get(d) != app.dlzh_key}
+    # 执行失败的页面不会进入执行缓存；若不重新读取，Sphinx 会沿用上次的环境而“成功”结束。
+    failed = {d for d, _ in problems.failed_pages(env)}
+    # 上次产生过警告的页面：Sphinx 不会重放它们的警告，第二次严格构建就会“通过”。
+    warned = problems.load_warned(state_dir(app)) & env.found_docs
+    outdated = (stale | failed | warned) - added - changed
+    if warned:
+        LOGGER.info(f"[dlzh] 重新读取上次有警告的页面：{', '.join(sorted(warned))}")
+    return sorted(outdated)
+
+
+def _on_purge(app: Sphinx, env: BuildEnvironment, docname: str) -> None:
+    getattr(env, "dlzh_doc_keys", {}).pop(docname, None)
+
+
+def _on_merge(
+    app: Sphinx, env: BuildEnvironment, docnames: set[str], other: BuildEnvironment
+) -> None:
+    keys = getattr(env, "dlzh_doc_keys", None)
+    if keys is None:
+        keys = env.dlzh_doc_keys = {}
+    for docname in docnames:
+        if docname in getattr(other, "dlzh_doc_keys", {}):
+            keys[docname] = other.dlzh_doc_keys[docname]
+
+
+_GLYPH = re.compile(r"Glyph \d+ .{0,80}missing from (?:current )?font")
+
+
+def _on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
+    """任何单元输出里出现 Matplotlib 的缺字警告都算构建警告（-W 下即失败）。
+
+    不依赖 ``stderr_output`` 配置：即使有人把它改成 show，方框字也不能悄悄上线。
+    """
+    for node in doctree.findall(nodes.literal_block):
+        match = _GLYPH.search(node.astext())
+        if match:
+            LOGGER.warning(
+                f"图中有缺字（{match.group(0)}…）：请安装 fonts-noto-cjk 并调用 dlzh.plot.use_style()"
+                " / missing CJK glyphs in a figure",
+                location=node,
+                type="dlzh",
+                subtype="glyph",
+            )
+
+
+def _on_build_finished(app: Sphinx, exception: Exception | None) -> None:
+    recorder = getattr(app, "dlzh_warning_recorder", None)
+    if recorder is not None:
+        problems.save_warned(state_dir(app), app.dlzh_read_docs, recorder.docs)
+        recorder.detach()
+    if getattr(app, "env", None) is None:
+        return
+    failed = [(d, data) for d, data in problems.failed_pages(app.env)]
+    if failed:
+        problems.print_failures(app, failed)
+        if exception is None:
+            # 不抛异常（那会删掉 Sphinx 的环境，下次整本书重新读取），只让退出码非零。
+            app.statuscode = 1
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    setup_kernel_env()
+    app.add_config_value("dlzh_glossary", "_data/glossary.csv", "env", [str])
+    # 缓存键包含的代码目录（默认：dlzh 包）与锁文件（默认：仓库的 requirements/*.txt）
+    app.add_config_value("dlzh_watch_paths", [], "env", [list])
+    app.add_config_value("dlzh_lock_files", None, "env", [list])
+    app.connect("config-inited", _on_config_inited)
+    app.connect("source-read", _on_source_read)
+    app.connect("env-get-outdated", _on_env_get_outdated)
+    app.connect("env-purge-doc", _on_purge)
+    app.connect("env-merge-info", _on_merge)
+    app.connect("doctree-read", _on_doctree_read)
+    app.connect("build-finished", _on_build_finished, priority=900)
+    app.dlzh_warning_recorder = problems.WarningRecorder(app).attach()
+    report.setup(app)
+    site.setup(app)
+    return {"version": "0.2", "parallel_read_safe": True, "parallel_write_safe": True}
