@@ -9,6 +9,7 @@ from dlzh.optim.scratch import (
     AdamScratch,
     MomentumSGD,
     RMSPropScratch,
+    ScratchSGD,
 )
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "AdamScratch",
     "MomentumSGD",
     "RMSPropScratch",
+    "ScratchSGD",
     "cosine_with_warmup",
     "factor_schedule",
     "ill_conditioned_quadratic",

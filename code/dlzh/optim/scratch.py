@@ -1,6 +1,7 @@
 """从零实现的优化算法，逐一对应 ``torch.optim`` 中的同名类。
 
-每个类都继承 ``torch.optim.Optimizer``，只在 ``step()`` 中手写更新公式：这样它们能直接
+:class:`ScratchSGD` 是线性网络一部分用的最简版本（只有 ``zero_grad``/``step``，不继承
+``Optimizer``），把“参数减去学习率乘梯度”原样写出来。其余每个类都继承 ``torch.optim.Optimizer``，只在 ``step()`` 中手写更新公式：这样它们能直接
 交给学习率调度器和 :func:`dlzh.train.fit`，同时测试可以逐步与 PyTorch 官方实现对照。
 公式与 PyTorch 文档中的伪代码一致（包括 eps 放在根号外还是根号内这类细节），
 书中“优化算法”一部分的每一页都引用这里的代码。
@@ -14,6 +15,27 @@ import torch
 from torch.optim import Optimizer
 
 Params = Iterable[torch.Tensor] | Iterable[dict]
+
+
+class ScratchSGD:
+    """小批量随机梯度下降：``param -= lr * grad``。
+
+    ``fit`` 中的损失已经是批量平均值，所以这里不再除以批量大小（与 d2l 的 ``sgd`` 等价）。
+    """
+
+    def __init__(self, params: Iterable[torch.Tensor], lr: float) -> None:
+        self.params = list(params)
+        self.lr = lr
+
+    def zero_grad(self) -> None:
+        for param in self.params:
+            param.grad = None
+
+    @torch.no_grad()
+    def step(self) -> None:
+        for param in self.params:
+            if param.grad is not None:
+                param -= self.lr * param.grad
 
 
 class MomentumSGD(Optimizer):

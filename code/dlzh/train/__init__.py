@@ -8,7 +8,6 @@ from dlzh.train.checks import NotLearnedError, assert_learned
 from dlzh.train.history import History
 from dlzh.train.loop import Callback, TrainState, evaluate, fit, in_book_build, summarize
 from dlzh.train.metrics import accuracy, correct_count, predict_labels
-from dlzh.train.scratch import ScratchSGD
 
 __all__ = [
     "EMA",
@@ -20,7 +19,6 @@ __all__ = [
     "LivePlot",
     "NotLearnedError",
     "SchedulerStep",
-    "ScratchSGD",
     "TrainState",
     "accuracy",
     "assert_learned",
