@@ -20,9 +20,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import pooch
-
 from dlzh.data import download as download_module
+from dlzh.data.download import pooch  # 经由 download 导入：那里处理了 tqdm 的导入警告
 from dlzh.data.registry import REGISTRY, DataFile, DatasetSpec
 
 

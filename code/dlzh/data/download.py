@@ -25,10 +25,18 @@ import shutil
 import sys
 import tempfile
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
-import pooch
+from tqdm import TqdmWarning
+
+with warnings.catch_warnings():
+    # pooch 在导入时就导入 tqdm.auto；在没有 ipywidgets 的 Jupyter 内核里（书构建正是如此），
+    # tqdm.auto 会往 stderr 发一条 TqdmWarning（"IProgress not found"），构建因此得到一条警告。
+    # 我们从不使用 tqdm.auto 的笔记本进度条，所以只在这次导入时忽略它。
+    warnings.filterwarnings("ignore", category=TqdmWarning)
+    import pooch
 
 from dlzh.data.registry import DataFile, DatasetSpec, get_spec
 
