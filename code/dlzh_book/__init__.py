@@ -7,7 +7,7 @@
 1. 内核环境：扩展自己给内核设好环境变量（``DLZH_BUILD=1``、关闭 tqdm 进度条、内联图形后端），
    所以直接运行 ``jb build book`` 与 ``make book`` 得到完全相同的页面，也没有写到 stderr 的进度条。
 2. 术语表：``_data/glossary.csv`` 生成术语表页面，同时生成 jieba 用户词典并以**绝对路径**
-   交给 Sphinx 的中文搜索（见 :mod:`dlzh_book.glossary`）。
+   交给 Sphinx 的中文搜索；术语的别名在搜索索引里互为同义词（见 :mod:`dlzh_book.glossary`）。
 3. 执行缓存的键：输出所依赖的东西（受 git 管理的 ``dlzh`` 源码、锁文件、PyTorch/CUDA 版本、
    设备、档位）变了就让缓存失效，并重新读取按旧键读入的页面（见 :mod:`dlzh_book.cache_guard`）。
 4. 有问题的页面不被隐藏：执行失败或产生过警告的页面在下次构建时一定重新读取，直到它干净为止
@@ -101,6 +101,8 @@ def _on_config_inited(app: Sphinx, config: Config) -> None:
     options["dict"] = str(dict_path)
     config.html_search_options = options
     app.dlzh_terms = terms  # type: ignore[attr-defined]
+    # 术语的别名（池化/汇聚、epoch/迭代周期）在搜索索引里互为同义词：搜任何一种写法都能找到页面。
+    glossary.install_synonym_search(config.html_search_language or config.language, terms)
 
     # 2. 每种“档位 + 冒烟”一份执行缓存；缓存键变了 -> 清空这一份并立即记下新键。
     package_dirs = [_resolve(app, p) for p in config.dlzh_watch_paths] or [_package_dir()]
