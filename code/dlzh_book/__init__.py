@@ -103,6 +103,8 @@ def _on_config_inited(app: Sphinx, config: Config) -> None:
     app.dlzh_terms = terms  # type: ignore[attr-defined]
     # 术语的别名（池化/汇聚、epoch/迭代周期）在搜索索引里互为同义词：搜任何一种写法都能找到页面。
     glossary.install_synonym_search(config.html_search_language or config.language, terms)
+    # 术语或别名变了：让 Sphinx 重新写出所有页面，搜索索引才会包含新的写法。
+    config.dlzh_glossary_digest = glossary.search_digest(terms)
 
     # 2. 每种“档位 + 冒烟”一份执行缓存；缓存键变了 -> 清空这一份并立即记下新键。
     package_dirs = [_resolve(app, p) for p in config.dlzh_watch_paths] or [_package_dir()]
@@ -210,6 +212,7 @@ def _on_build_finished(app: Sphinx, exception: Exception | None) -> None:
 def setup(app: Sphinx) -> dict[str, Any]:
     setup_kernel_env()
     app.add_config_value("dlzh_glossary", "_data/glossary.csv", "env", [str])
+    app.add_config_value("dlzh_glossary_digest", "", "env", [str])
     # 缓存键包含的代码目录（默认：dlzh 包）与锁文件（默认：仓库的 requirements/*.txt）
     app.add_config_value("dlzh_watch_paths", [], "env", [list])
     app.add_config_value("dlzh_lock_files", None, "env", [list])

@@ -121,6 +121,20 @@ def write_jieba_dict(terms: list[Term], target: Path) -> Path:
     return target.resolve()
 
 
+def search_digest(terms: list[Term]) -> str:
+    """影响搜索索引的那部分术语表（每个词条的全部写法）的摘要。
+
+    搜索索引只在页面被写出时更新；增加一个术语或别名后，没有改动的页面不会重新写出，
+    它们在索引里就缺少新的写法。扩展把这个摘要登记为 ``env`` 级的配置值，摘要一变，
+    Sphinx 就重新读取并写出所有页面（执行结果来自缓存，不会重新运行代码）。
+    只改说明文字不影响摘要，也就不会触发。
+    """
+    import hashlib
+
+    forms = "\n".join("|".join(term.forms) for term in terms)
+    return hashlib.sha256(forms.encode("utf-8")).hexdigest()[:16]
+
+
 def synonym_groups(terms: list[Term]) -> dict[str, tuple[str, ...]]:
     """写法 -> 这个概念的全部写法（包括它自己），只含有别名的术语。
 

@@ -12,6 +12,7 @@ from dlzh_book.glossary import (
     install_synonym_search,
     jieba_dict_lines,
     read_glossary,
+    search_digest,
     synonym_groups,
     synonym_search_language,
     write_jieba_dict,
@@ -191,3 +192,51 @@ def test_sphinx_search_index_maps_every_alias_to_the_pages(tmp_path, monkeypatch
         assert pages(word) == {"a", "b"}, word
     assert pages("全局平均池化") == {"a"}
     assert pages("epoch") == {"b"}
+
+
+def test_search_digest_follows_forms_not_descriptions(tmp_path):
+    base = "zh,en,description,aliases\n汇聚层,pooling layer,{d},{a}\n"
+    digest = search_digest(read_glossary(_write(tmp_path, base.format(d="x", a="池化"))))
+    assert digest == search_digest(read_glossary(_write(tmp_path, base.format(d="y", a="池化"))))
+    assert digest != search_digest(
+        read_glossary(_write(tmp_path, base.format(d="x", a="池化|汇聚")))
+    )
+
+
+def test_new_alias_reaches_pages_that_did_not_change(tmp_path, monkeypatch):
+    """增量构建：只改术语表，没改动的页面也要以新别名编入索引（摘要是 env 级配置值）。"""
+    pytest.importorskip("jieba")
+    import json
+
+    from sphinx import search
+    from sphinx.application import Sphinx
+
+    monkeypatch.setitem(search.languages, "zh", search.languages["zh"])
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "conf.py").write_text(
+        "language = 'zh_CN'\nhtml_search_language = 'zh'\n"
+        "def setup(app):\n    app.add_config_value('dlzh_glossary_digest', '', 'env', [str])\n",
+        "utf-8",
+    )
+    (src / "index.rst").write_text("首页\n====\n\n每个迭代周期。\n", "utf-8")
+
+    def build(aliases: str) -> set[str]:
+        terms = read_glossary(
+            _write(tmp_path, f"zh,en,description,aliases\n迭代周期,epoch,z,{aliases}\n")
+        )
+        install_synonym_search("zh", terms)
+        app = Sphinx(
+            str(src), str(src), str(tmp_path / "out"), str(tmp_path / "doctrees"), "html",
+            confoverrides={
+                "html_search_options": {"dict": str(write_jieba_dict(terms, tmp_path / "j.dict"))},
+                "dlzh_glossary_digest": search_digest(terms),
+            },
+            status=None, warning=None,
+        )  # fmt: skip
+        app.build()
+        text = (tmp_path / "out" / "searchindex.js").read_text(encoding="utf-8")
+        return set(json.loads(text[text.index("(") + 1 : text.rindex(")")])["terms"])
+
+    assert "轮次" not in build("epoch")
+    assert "轮次" in build("epoch|轮次")  # 页面没改，只改了术语表
