@@ -312,7 +312,12 @@ def fetch_extracted(dataset: str | DatasetSpec, filename: str) -> Path:
             )
             os.replace(final, stale / "old")
             shutil.rmtree(stale, ignore_errors=True)
-        os.replace(tmp, final)
+        try:
+            os.replace(tmp, final)
+        except OSError:
+            # 另一个进程同时解压并先完成了改名：它的结果同样完整，直接使用。
+            if not (stamp.is_file() and stamp.read_text("utf-8").strip() == expected.known_hash):
+                raise
         return final
     finally:
         if tmp.exists():
