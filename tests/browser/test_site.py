@@ -220,17 +220,42 @@ def test_every_sidebar_link_opens_a_complete_page(tab):
     tab.assert_clean()
 
 
-def check_page_content(page, where: str) -> None:
+# 判断一张图是否空白：画到画布上（同源图片，不会污染画布），缩到 64×64，算灰度的标准差。
+# 一张有内容的图（示意图、曲线）远大于这个阈值；纯白、纯黑或透明的图接近 0。
+BLANK_STD = 3.0
+IMAGE_STATS_JS = """async () => {
+    const imgs = Array.from(document.images);
+    for (const img of imgs) img.loading = "eager";
+    await Promise.all(imgs.map(img => img.decode().catch(() => null)));
+    const canvas = document.createElement("canvas");
+    canvas.width = canvas.height = 64;
+    const ctx = canvas.getContext("2d", {willReadFrequently: true});
+    return imgs.map(img => {
+        if (img.naturalWidth === 0) return {src: img.src, loaded: false, std: 0};
+        ctx.fillStyle = "white";
+        ctx.fillRect(0, 0, 64, 64);
+        ctx.drawImage(img, 0, 0, 64, 64);
+        const data = ctx.getImageData(0, 0, 64, 64).data;
+        let sum = 0, sq = 0;
+        for (let i = 0; i < data.length; i += 4) {
+            const y = 0.299 * data[i] + 0.587 * data[i + 1] + 0.114 * data[i + 2];
+            sum += y; sq += y * y;
+        }
+        const n = data.length / 4, mean = sum / n;
+        return {src: img.src, loaded: true, std: Math.sqrt(Math.max(sq / n - mean * mean, 0)),
+                cell: !!img.closest(".cell_output")};
+    });
+}"""
+
+
+def check_page_content(page, where: str) -> list[dict]:
+    """页面的图都加载出来、没有空白的图、公式排好版、没有 Python 异常；返回各图的统计。"""
     # 懒加载的图片也要真的加载出来：改成立即加载，再等它解码完成。
-    broken = page.evaluate(
-        """async () => {
-            const imgs = Array.from(document.images);
-            for (const img of imgs) img.loading = "eager";
-            await Promise.all(imgs.map(img => img.decode().catch(() => null)));
-            return imgs.filter(img => img.naturalWidth === 0).map(img => img.src);
-        }"""
-    )
+    images = page.evaluate(IMAGE_STATS_JS)
+    broken = [i["src"] for i in images if not i["loaded"]]
     assert broken == [], f"{where}: 这些图片没有加载出来：{broken}"
+    blank = [f"{i['src']}（标准差 {i['std']:.2f}）" for i in images if i["std"] < BLANK_STD]
+    assert blank == [], f"{where}: 这些图片是空白的：{blank}"
     if page.locator(".math").count():
         page.wait_for_selector("mjx-container", state="attached")
         errors = page.evaluate(
@@ -238,6 +263,7 @@ def check_page_content(page, where: str) -> None:
         )
         assert errors == [], f"{where}: MathJax 排版出错：{errors}"
     assert TRACEBACK not in page.inner_text("body"), f"{where} 显示了 Python 异常"
+    return images
 
 
 SEARCHES = [
@@ -251,8 +277,8 @@ SEARCHES = [
 ]
 
 
-@pytest.mark.parametrize(("term", "expected"), SEARCHES, ids=[t for t, _ in SEARCHES])
-def test_search_finds_glossary_terms_typed_as_one_word(tab, term, expected):
+def search_results(tab, term: str) -> set[str]:
+    """在网站的搜索页输入 ``term``（整体作为一个词），返回结果里的页面名。"""
     tab.goto(f"search.html?q={quote(term)}")
     tab.page.wait_for_function(
         "() => (document.querySelector('#search-results p.search-summary') || {}).innerText"
@@ -260,8 +286,78 @@ def test_search_finds_glossary_terms_typed_as_one_word(tab, term, expected):
     hrefs = tab.page.eval_on_selector_all(
         "#search-results ul.search li > a", "els => els.map(a => a.getAttribute('href'))"
     )
-    found = {re.split(r"[?#]", h)[0].removesuffix(".html") for h in hrefs}
+    return {re.split(r"[?#]", h)[0].removesuffix(".html") for h in hrefs}
+
+
+@pytest.mark.parametrize(("term", "expected"), SEARCHES, ids=[t for t, _ in SEARCHES])
+def test_search_finds_glossary_terms_typed_as_one_word(tab, term, expected):
+    found = search_results(tab, term)
     assert expected in found, f"搜索“{term}”的结果里没有 {expected}：{sorted(found)}"
+    tab.assert_clean()
+
+
+# 按同义词搜索（issue 11）：读者输入自己熟悉的写法。每个例子的页面**只用另一种写法**
+# （或两种都用），所以只有术语表的别名在搜索索引里起作用时，它才会出现在结果里。
+ALIAS_SEARCHES = [
+    ("池化", "modern-cnn/alexnet"),  # 页面只写“汇聚”
+    ("汇聚", "cnn/pooling"),
+    ("规范化", "modern-cnn/batch-norm"),  # 页面只写“归一化”
+    ("归一化", "modern-cnn/batch-norm"),
+    ("梯度累积", "tips/distributed"),  # 页面只写“梯度累加”
+    ("梯度累加", "tips/distributed"),
+    ("全局平均池化", "modern-cnn/nin"),  # 页面只写“全局平均汇聚”
+    ("全局平均汇聚", "modern-cnn/nin"),
+    ("epoch", "mlp/model-construction"),  # 页面只写“迭代周期”
+    ("迭代周期", "mlp/model-construction"),
+    ("混合精度", "tips/mixed-precision"),
+]
+
+
+@pytest.mark.parametrize(("term", "expected"), ALIAS_SEARCHES, ids=[t for t, _ in ALIAS_SEARCHES])
+def test_search_finds_pages_by_any_alias(tab, term, expected):
+    found = search_results(tab, term)
+    assert expected in found, f"搜索别名“{term}”的结果里没有 {expected}：{sorted(found)}"
+    tab.assert_clean()
+
+
+def test_alias_examples_really_need_the_aliases():
+    """上面的例子要能失败：标了“只写另一种写法”的页面确实不含被搜索的写法。"""
+    for term, page in ALIAS_SEARCHES:
+        text = (BOOK / f"{page}.md").read_text(encoding="utf-8").lower()
+        if term in {"池化", "规范化", "梯度累积", "全局平均池化", "epoch"}:
+            assert term not in text, f"{page}.md 含有“{term}”，这个例子测不出别名是否生效"
+
+
+DIAGRAM_PAGES = [
+    "cnn/conv-layer",
+    "cnn/padding-stride",
+    "cnn/pooling",
+    "cnn/lenet",
+    "modern-cnn/alexnet",
+    "modern-cnn/vgg",
+    "modern-cnn/nin",
+    "modern-cnn/googlenet",
+    "modern-cnn/resnet",
+    "modern-cnn/densenet",
+    "modern-cnn/instance-norm",
+    "math/autograd",
+    "mlp/backprop",
+    "optimization/momentum",
+]
+
+
+@pytest.mark.parametrize("docname", DIAGRAM_PAGES)
+def test_diagram_pages_show_their_diagrams(tab, docname):
+    """每个放了示意图的页面：源文件里的每个 diagrams 调用在网页上都是一张加载出来、不空白的图。"""
+    source = (BOOK / f"{docname}.md").read_text(encoding="utf-8")
+    calls = re.findall(r"^fig = diagrams\.\w+\(", source, flags=re.MULTILINE)
+    assert calls, f"{docname}.md 里没有 dlzh.plot.diagrams 的示意图"
+    tab.goto(f"{docname}.html")
+    images = check_page_content(tab.page, docname)
+    figures = [i for i in images if i.get("cell")]
+    assert len(figures) >= len(calls), (
+        f"{docname}: 只有 {len(figures)} 张图，应至少 {len(calls)} 张"
+    )
     tab.assert_clean()
 
 
