@@ -14,7 +14,8 @@ from torch import nn
 
 from dlzh.data.synthetic import array_loader
 from dlzh.data.tabular import load_airfoil
-from dlzh.train.loop import Callback, History, fit
+from dlzh.train.history import History
+from dlzh.train.loop import Callback, fit
 
 
 class TrackLoss(Callback):
