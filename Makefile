@@ -21,8 +21,9 @@ book: env
 page: env
 	$(BOOK) book --page $(P)
 
-## 全部测试：lint + 单元测试 + quick 档位整书构建（警告即错误）+ 书的结构/搜索测试 + 浏览器测试
-test: env lint unit book-quick book-tests browser
+## 全部测试：lint + 单元测试 + quick 档位整书构建（警告即错误）+ full 档位冒烟构建
+## + 书的结构/搜索测试 + 浏览器测试
+test: env lint unit book-quick book-smoke book-tests browser
 
 lint: env
 	$(PY) -m ruff check code tests benchmarks
@@ -53,9 +54,11 @@ serve:
 bench: env
 	$(PY) benchmarks/fashion_mnist_epoch.py
 
-## 重新生成锁文件（升级依赖后运行，并提交 requirements/constraints.txt）
-lock: env
-	$(PY) -m pip freeze --exclude-editable | grep -v '^-e' > requirements/constraints.txt
+## 由 pyproject.toml 重新生成带哈希的锁文件 requirements/constraints.txt（uv，适用于所有平台和
+## Python 3.11-3.13，并逐个检查能否解析）；改动依赖后运行，提交锁文件，再 make env 安装
+## （不依赖 env：锁文件过期时 env 会失败，而 lock 正是用来修好它的）
+lock:
+	bash scripts/lock.sh
 
 clean:
 	rm -rf book/_build

@@ -15,6 +15,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 UV=(.venv/bin/python -m uv)
+if ! "${UV[@]}" --version >/dev/null 2>&1 && command -v uv >/dev/null 2>&1; then
+  UV=(uv) # 还没有 .venv（或其中没有 uv）时用 PATH 上的 uv
+fi
 INDEX=https://pypi.org/simple
 LOCK=requirements/constraints.txt
 # setup-env.sh 接受的 Python 版本；与这里检查的版本保持一致。
@@ -24,7 +27,7 @@ PLATFORMS=(x86_64-manylinux_2_28 aarch64-manylinux_2_28 aarch64-apple-darwin x86
 export MACOSX_DEPLOYMENT_TARGET=14.0
 
 if ! "${UV[@]}" --version >/dev/null 2>&1; then
-  echo "找不到 uv：运行 .venv/bin/pip install -e '.[dev]' 安装后重试。" >&2
+  echo "找不到 uv：运行 .venv/bin/pip install -e '.[dev]'（或 pip install uv）后重试。" >&2
   echo "uv not found: install the dev extra (.venv/bin/pip install -e '.[dev]')." >&2
   exit 1
 fi

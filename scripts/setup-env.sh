@@ -48,7 +48,7 @@ has_system_cjk_font() {
 # “Location is ignored” 警告），失败时显示日志末尾并返回 pip 的状态，绝不吞掉错误。
 venv_pip() {
   local log=.venv/pip-install.log
-  if ! .venv/bin/python -m pip install --disable-pip-version-check "$@" >"$log" 2>&1; then
+  if ! .venv/bin/python -m pip install --disable-pip-version-check "$@" >>"$log" 2>&1; then
     # sed 而不是 grep -v：日志里没有别的行时 grep 返回 1，会在 set -e 下提前结束脚本。
     sed '/^WARNING: Location/d' "$log" | tail -n 40 >&2
     echo "pip 安装失败，完整日志见 $log / pip install failed, see $log" >&2
@@ -116,11 +116,15 @@ fi
 
 echo ">>> 创建/更新虚拟环境 .venv（Python ${py_version}；首次约需数分钟：PyTorch 体积较大）"
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
-rm -f .venv/.dlzh-stamp
+rm -f .venv/.dlzh-stamp .venv/pip-install.log
 # 先按锁文件安装全部依赖（--require-hashes：哈希不符就拒绝），再以可编辑模式安装 dlzh 本身
 # （--no-deps：依赖已经装好，也不让 pip 再去解析出锁文件以外的版本）。
 venv_pip --require-hashes -r requirements/constraints.txt
 venv_pip --no-deps -e .
-.venv/bin/python -m pip check
+if ! .venv/bin/python -m pip check; then
+  echo "依赖不完整：pyproject.toml 声明的依赖不在锁文件里？运行 make lock 重新生成锁文件。" >&2
+  echo "broken requirements: is requirements/constraints.txt stale? run \`make lock\`." >&2
+  exit 1
+fi
 .venv/bin/python -c "import dlzh, torch, jupyter_book" # 安装不完整时在这里明确报错
 echo "$stamp_src" >.venv/.dlzh-stamp
