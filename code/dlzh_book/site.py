@@ -4,13 +4,19 @@
    CHTML 输出需要的部分复制到 ``_static/mathjax/``，并把 ``mathjax_path`` 指向它。
    离线阅读、内网镜像和 CDN 出故障时公式照样显示。
 2. **已执行的笔记本**：myst-nb 把每个执行过的页面写成 ``_build/jupyter_execute/<页面>.ipynb``；
-   构建结束时把有代码单元的那些复制到 ``_notebooks/<页面>.ipynb``，页面右上角多出
+   构建结束时把有代码单元的那些写到 ``_notebooks/<页面>.ipynb``，页面右上角多出
    “下载 .ipynb”和“在 Colab 中打开”两个按钮。Colab 打不开 MyST ``.md``（pitfalls #10），
    所以它指向已执行的 ``.ipynb``：发布工作流把 ``_notebooks/`` 推送到仓库的 ``notebooks`` 分支。
+   发布的笔记本第一个单元是安装单元：环境里没有 ``dlzh`` 时，从构建这一页的那次提交安装它，
+   并把已装好的 PyTorch/torchvision 固定为现有版本（不会被换掉或重新下载）。
 3. **404 页**：``only_build_toc_files`` 下不在目录里的页面不会被构建，所以 ``404.html`` 由这里生成：
    一个自带样式的独立页面，链接都用 ``html_baseurl`` 的绝对地址（GitHub Pages 在任意深度的
    路径上都返回它，相对链接会失效）。
-4. **Open Graph 与 sitemap**：每页加 ``og:*`` 元标签；设置了 ``html_baseurl`` 时再写 ``sitemap.xml``。
+4. **Open Graph 与 sitemap**：``og:*`` 元标签交给 ``sphinxext-opengraph``，这里只按
+   ``html_baseurl`` 配好它（绝对地址、中文 locale、不生成社交卡片图片）。``sitemap.xml`` 仍是
+   手写的（见 :func:`write_sitemap`：sphinx-sitemap 在增量构建时漏掉没有重写的页面）；404 页也是：
+   ``sphinx-notfound-page`` 用主题渲染、从绝对前缀加载 CSS/JS，本地预览（``make serve``）下
+   资源全部 404，而一个内联样式的独立页面在哪里、任意深度都能显示。
 5. **浏览器控制台保持干净**（``tests/browser`` 不忽略任何控制台错误），修掉三处上游的小毛病：
    Sphinx 7.4 把构建器初始化之后登记的内联脚本写两遍（``const THEBE_JS_URL`` 重复声明，报语法错误）；
    pydata-sphinx-theme 在没有 ``default_mode`` 时报 “Got invalid theme mode”；没有图标时浏览器去取
@@ -21,14 +27,15 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 from xml.sax.saxutils import escape as xml_escape
 
-from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.errors import ExtensionError
@@ -51,7 +58,6 @@ MATHJAX_PARTS = (
 )
 NOTEBOOK_DIR = "_notebooks"
 COLAB = "https://colab.research.google.com/github/"
-_CJK = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef"
 # 内联的网站图标：没有它，浏览器会请求网站根目录下并不存在的 /favicon.ico（控制台报 404）。
 _FAVICON_SVG = (
     '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">'
@@ -104,7 +110,22 @@ def copy_mathjax(es5: Path, dest: Path) -> bool:
     return True
 
 
+def configure_site_extensions(config: Config) -> None:
+    """按 ``html_baseurl`` 配置 sphinxext-opengraph（用户自己设过的值不动）。"""
+    base = getattr(config, "html_baseurl", "") or ""
+    if base and not getattr(config, "ogp_site_url", ""):
+        config.ogp_site_url = base.rstrip("/") + "/"
+    if getattr(config, "ogp_site_name", None) is None:
+        config.ogp_site_name = getattr(config, "html_title", "") or getattr(config, "project", "")
+    if getattr(config, "ogp_social_cards", None) is None:
+        # 默认会用 Matplotlib 给每页画一张卡片图：慢，而且没有中文字体时是方框字。
+        config.ogp_social_cards = {"enable": False}
+    if not getattr(config, "ogp_custom_meta_tags", ()):
+        config.ogp_custom_meta_tags = ['<meta property="og:locale" content="zh_CN" />']
+
+
 def _on_config_inited(app: Sphinx, config: Config) -> None:
+    configure_site_extensions(config)
     local = getattr(config, "mathjax_path", None) in ("", _SPHINX_MATHJAX_URL, MATHJAX_PATH)
     app.dlzh_local_mathjax = local  # type: ignore[attr-defined]
     if local:
@@ -193,19 +214,101 @@ def _notebook_buttons(app: Sphinx, pagename: str, context: dict[str, Any]) -> No
         )
 
 
+INSTALL_TAG = "dlzh-install"
+_INSTALL_CELL = """\
+# 在 Colab 等还没有 dlzh 的环境里运行本笔记本时，先安装构建本页的那个版本的 dlzh。
+# 已经装好的 PyTorch 和 torchvision 被固定为现有版本：安装不会替换或重新下载它们。
+import importlib.util
+import subprocess
+import sys
+
+if importlib.util.find_spec("dlzh") is None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    pins = []
+    for name in ("torch", "torchvision"):
+        try:
+            pins.append(f"{{name}}=={{version(name)}}")
+        except PackageNotFoundError:
+            pass
+    with open("dlzh-constraints.txt", "w", encoding="utf-8") as f:
+        f.write("\\n".join(pins) + "\\n")
+    subprocess.check_call(
+        [sys.executable, "-m", "pip", "install", "-q", "-c", "dlzh-constraints.txt",
+         "dlzh @ git+{repo}@{commit}"]
+    )
+"""
+
+
+def repository_url(app: Sphinx) -> str:
+    """``_config.yml`` 的 ``repository.url``（jb 把它放进主题选项 ``repository_url``）。"""
+    return ((app.config.html_theme_options or {}).get("repository_url") or "").rstrip("/")
+
+
+def build_commit(root: Path) -> str:
+    """构建所在的提交：CI 里是 ``GITHUB_SHA``，本地是 ``git rev-parse HEAD``，都没有时用 main。"""
+    sha = os.environ.get("GITHUB_SHA", "").strip()
+    if sha:
+        return sha
+    try:
+        result = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        )
+        return result.stdout.strip() or "main"
+    except (OSError, subprocess.SubprocessError):
+        return "main"
+
+
+def install_cell(repo: str, commit: str) -> dict[str, Any]:
+    """笔记本的第一个单元：缺少 dlzh 时从 ``repo`` 的 ``commit`` 安装它。"""
+    return {
+        "cell_type": "code",
+        "execution_count": None,
+        "id": "dlzh-install",
+        "metadata": {"tags": [INSTALL_TAG]},
+        "outputs": [],
+        "source": _INSTALL_CELL.format(repo=repo, commit=commit),
+    }
+
+
+def with_install_cell(notebook: dict[str, Any], repo: str, commit: str) -> dict[str, Any]:
+    """返回在最前面加上安装单元的笔记本（已有的安装单元先去掉，不会重复）。"""
+    cells = [
+        c
+        for c in notebook.get("cells", [])
+        if INSTALL_TAG not in (c.get("metadata") or {}).get("tags", [])
+    ]
+    if repo:
+        cells.insert(0, install_cell(repo, commit))
+    if repo and notebook.get("nbformat_minor", 0) < 5:
+        cells[0].pop("id")  # 单元 id 从 nbformat 4.5 起才有
+    result = {**notebook, "cells": cells}
+    return result
+
+
 def copy_notebooks(app: Sphinx) -> int:
-    """把有代码单元的已执行笔记本复制到 ``_notebooks/``，并删掉已不存在的页面的旧文件。"""
+    """把有代码单元的已执行笔记本写到 ``_notebooks/``（第一个单元是安装单元），
+    并删掉已不存在的页面的旧文件。"""
+    from dlzh_book import _book_root
+
     out = Path(app.outdir) / NOTEBOOK_DIR
     wanted: set[Path] = set()
+    repo, commit = repository_url(app), build_commit(_book_root(app))
     for docname in sorted(app.env.found_docs):
         src = executed_notebook(app, docname)
         if src is None:
             continue
         dest = out / f"{docname}.ipynb"
         wanted.add(dest)
-        if not dest.exists() or dest.read_bytes() != src.read_bytes():
+        notebook = with_install_cell(json.loads(src.read_text(encoding="utf-8")), repo, commit)
+        content = json.dumps(notebook, ensure_ascii=False, indent=1) + "\n"
+        if not dest.exists() or dest.read_text(encoding="utf-8") != content:
             dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(src, dest)
+            dest.write_text(content, encoding="utf-8")
     if out.exists():
         for stale in out.rglob("*.ipynb"):
             if stale not in wanted:
@@ -213,56 +316,9 @@ def copy_notebooks(app: Sphinx) -> int:
     return len(wanted)
 
 
-# ---------------------------------------------------------------- Open Graph
-
-
-def first_paragraph(doctree: nodes.document | None, limit: int = 120) -> str:
-    """正文的第一段（直接位于某个小节里的段落），压成一行并截短。"""
-    if doctree is None:
-        return ""
-    for para in doctree.findall(nodes.paragraph):
-        if isinstance(para.parent, nodes.section):
-            text = para.astext().strip()
-            text = re.sub(rf"(?<=[{_CJK}])\s*\n\s*(?=[{_CJK}])", "", text)
-            text = re.sub(r"\s+", " ", text)
-            if text:
-                return text if len(text) <= limit else text[: limit - 1] + "…"
-    return ""
-
-
-def _plain(title: str) -> str:
-    return html.unescape(re.sub(r"<[^>]+>", "", title or "")).strip()
-
-
-def _open_graph(app: Sphinx, pagename: str, context: dict[str, Any], doctree) -> None:
-    title = _plain(context.get("title", "")) or _plain(context.get("docstitle", ""))
-    site = _plain(context.get("docstitle", "")) or app.config.html_title or app.config.project
-    is_root = pagename == app.config.root_doc
-    tags = {
-        "og:title": site if is_root else title,
-        "og:type": "website" if is_root else "article",
-        "og:site_name": site,
-        "og:locale": "zh_CN",
-    }
-    description = first_paragraph(doctree)
-    if description:
-        tags["og:description"] = description
-    base = app.config.html_baseurl
-    if base:
-        tags["og:url"] = base.rstrip("/") + "/" + app.builder.get_target_uri(pagename)
-    lines = [
-        f'<meta property="{key}" content="{html.escape(value, quote=True)}" />'
-        for key, value in tags.items()
-    ]
-    if description:
-        lines.insert(0, f'<meta name="description" content="{html.escape(description)}" />')
-    context["metatags"] = context.get("metatags", "") + "\n".join(lines) + "\n"
-
-
 def _on_page_context(app: Sphinx, pagename: str, templatename: str, context, doctree) -> None:
     if app.builder.format != "html":
         return
-    _open_graph(app, pagename, context, doctree)
     _notebook_buttons(app, pagename, context)
     if not app.config.html_favicon:
         context["metatags"] = context.get("metatags", "") + FAVICON_LINK + "\n"
@@ -293,7 +349,7 @@ def _dedupe_scripts(app: Sphinx, pagename: str, templatename: str, context, doct
     scripts[:] = unique
 
 
-# ---------------------------------------------------------------- 404 与 sitemap
+# ---------------------------------------------------------------- 404
 
 _404 = """<!DOCTYPE html>
 <html lang="zh-CN">
@@ -364,6 +420,11 @@ def write_404(app: Sphinx) -> Path:
 
 
 def write_sitemap(app: Sphinx) -> Path | None:
+    """列出书中**所有**页面的 sitemap.xml（绝对地址）。
+
+    不用 sphinx-sitemap：它只收集本次构建写出的页面，增量构建后的 sitemap 会漏掉没有改动的
+    页面；每次构建还要启动一个 multiprocessing 管理进程。
+    """
     base = app.config.html_baseurl
     if not base:
         return None
@@ -389,12 +450,14 @@ def _on_build_finished(app: Sphinx, exception: Exception | None) -> None:
     write_404(app)
     sitemap = write_sitemap(app)
     LOGGER.info(
-        f"[dlzh] 已复制 {count} 个已执行的笔记本到 {NOTEBOOK_DIR}/，写好 404.html"
+        f"[dlzh] 已写出 {count} 个已执行的笔记本到 {NOTEBOOK_DIR}/（带安装单元）、404.html"
         + ("、sitemap.xml" if sitemap else "")
     )
 
 
 def setup(app: Sphinx) -> None:
+    # Open Graph 元标签交给现成的扩展；它的配置在 config-inited 里按 html_baseurl 补齐。
+    app.setup_extension("sphinxext.opengraph")
     app.add_config_value("dlzh_mathjax_dir", "", "html", [str])
     # None：由 repository.url 推出 https://colab.research.google.com/github/<owner>/<repo>/blob/notebooks/
     app.add_config_value("dlzh_colab_notebook_base", None, "html", [str])

@@ -1,4 +1,5 @@
-"""dlzh_book.site 中不需要整本书构建的部分：MathJax 复制、首段摘要、脚本去重、Colab 地址。"""
+"""dlzh_book.site 中不需要整本书构建的部分：MathJax 复制、脚本去重、Colab 地址与安装单元、
+Open Graph 扩展的配置。"""
 
 from __future__ import annotations
 
@@ -6,10 +7,6 @@ import json
 from types import SimpleNamespace
 
 import pytest
-from docutils import nodes
-from docutils.frontend import get_default_settings
-from docutils.parsers.rst import Parser
-from docutils.utils import new_document
 from sphinx.builders.html._assets import _JavaScript
 from sphinx.errors import ExtensionError
 
@@ -42,19 +39,6 @@ def test_copy_mathjax_copies_only_the_needed_parts_once(tmp_path):
     assert not (dest / "tex-svg.js").exists()
     # 第二次：内容相同，跳过。
     assert site.copy_mathjax(es5, dest) is False
-
-
-def _parse(text: str) -> nodes.document:
-    document = new_document("<test>", get_default_settings(Parser))
-    Parser().parse(text, document)
-    return document
-
-
-def test_first_paragraph_joins_chinese_lines_and_truncates():
-    doctree = _parse("标题\n====\n\n第一行中文\n第二行中文 and English\ntext。\n\n第二段。\n")
-    assert site.first_paragraph(doctree) == "第一行中文第二行中文 and English text。"
-    assert site.first_paragraph(doctree, limit=5) == "第一行中…"
-    assert site.first_paragraph(None) == ""
 
 
 def test_dedupe_scripts_treats_none_and_empty_filename_as_the_same_script():
@@ -116,3 +100,62 @@ def test_missing_mathjax_tells_the_reader_to_run_npm_ci(tmp_path):
     app.config.dlzh_mathjax_dir = str(_fake_mathjax(tmp_path))
     site._on_builder_inited(app)
     assert (tmp_path / "html" / "_static" / "mathjax" / "tex-mml-chtml.js").exists()
+
+
+def _notebook(minor: int = 5) -> dict:
+    cell = {"cell_type": "code", "metadata": {}, "outputs": [], "source": "import dlzh"}
+    if minor >= 5:
+        cell["id"] = "abc"
+    return {"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": minor}
+
+
+def test_published_notebook_starts_with_an_install_cell_pinned_to_the_commit():
+    repo, sha = "https://github.com/owner/repo", "0123456789abcdef0123456789abcdef01234567"
+    notebook = site.with_install_cell(_notebook(), repo, sha)
+    first = notebook["cells"][0]
+    assert first["cell_type"] == "code" and site.INSTALL_TAG in first["metadata"]["tags"]
+    assert f"dlzh @ git+{repo}@{sha}" in first["source"]
+    assert notebook["cells"][1]["source"] == "import dlzh"
+    # 再加一次不会重复；nbformat 4.4 的笔记本里不写单元 id（那一版还没有这个字段）。
+    assert len(site.with_install_cell(notebook, repo, sha)["cells"]) == 2
+    assert "id" not in site.with_install_cell(_notebook(minor=4), repo, sha)["cells"][0]
+    assert compile(first["source"], "<install>", "exec")  # 是合法的 Python
+
+
+def test_install_cell_installs_only_when_dlzh_is_missing_and_keeps_torch(tmp_path, monkeypatch):
+    import importlib.metadata
+    import importlib.util
+    import subprocess
+
+    source = site.install_cell("https://github.com/owner/repo", "abc123")["source"]
+    calls = []
+    monkeypatch.setattr(subprocess, "check_call", lambda cmd: calls.append(cmd))
+    monkeypatch.chdir(tmp_path)
+    exec(source, {})  # dlzh 已安装：什么都不做
+    assert calls == []
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name: None if name == "dlzh" else real_find_spec(name)
+    )
+    exec(source, {})
+    (cmd,) = calls
+    assert cmd[-1] == "dlzh @ git+https://github.com/owner/repo@abc123"
+    assert not any(arg.startswith("torch") for arg in cmd)  # 不要求安装或升级 torch
+    pins = (tmp_path / "dlzh-constraints.txt").read_text().split()
+    assert f"torch=={importlib.metadata.version('torch')}" in pins
+
+
+def test_open_graph_is_configured_from_the_base_url():
+    config = SimpleNamespace(
+        html_baseurl="https://owner.github.io/repo/",
+        html_title="书名",
+        project="p",
+        ogp_site_url="",
+        ogp_site_name=None,
+        ogp_social_cards=None,
+        ogp_custom_meta_tags=(),
+    )
+    site.configure_site_extensions(config)
+    assert config.ogp_site_url == "https://owner.github.io/repo/"
+    assert config.ogp_site_name == "书名" and config.ogp_social_cards == {"enable": False}
+    assert config.ogp_custom_meta_tags == ['<meta property="og:locale" content="zh_CN" />']

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -56,6 +57,8 @@ def make_book(root: Path, pages: dict[str, str], watch: Path | None = None) -> P
               execute_notebooks: cache
               timeout: 120
               stderr_output: warn
+            repository:
+              url: https://github.com/owner/repo
             sphinx:
               local_extensions:
                 dlzh_book: "{CODE_DIR}"
@@ -65,6 +68,7 @@ def make_book(root: Path, pages: dict[str, str], watch: Path | None = None) -> P
                 dlzh_lock_files: []
                 dlzh_mathjax_dir: "{book / "_no_mathjax"}"
                 mathjax_path: "https://example.org/mathjax.js"
+                html_baseurl: https://owner.github.io/repo/
             """
         ),
         "utf-8",
@@ -208,13 +212,8 @@ def test_plain_jb_build_sets_up_the_kernel_like_the_build_command(tmp_path):
     assert "backend_inline" in html and "it/s" not in html and "%|" not in html
 
 
-def test_execution_report_tells_executed_from_cached_with_memory(tmp_path):
-    body = cell(
-        # 导入 pooch 时 tqdm.auto 在没有 ipywidgets 的内核里发出 “IProgress not found” 警告
-        # （属于 dlzh.data，不是这里要测的）；先忽略它。
-        "import warnings\nwarnings.filterwarnings('ignore', message='IProgress not found')\n"
-        "import dlzh\nx = bytearray(64 * 2**20)  # 让峰值内存至少 64 MiB\ndlzh.run_info();"
-    )
+def test_execution_report_and_site_files(tmp_path):
+    body = cell("import dlzh\nx = bytearray(64 * 2**20)  # 让峰值内存至少 64 MiB\ndlzh.run_info();")
     book = make_book(tmp_path, {"page": body, "report": "```{dlzh-exec-report}\n```\n"})
     report = book / "_build" / "html" / "report.html"
 
@@ -230,5 +229,14 @@ def test_execution_report_tells_executed_from_cached_with_memory(tmp_path):
     assert float(cells[3]) >= 0 and int(cells[4]) >= 64, cells  # 用时、峰值内存 (MiB)
     assert cells[5] == "quick" and cells[6].startswith("CPU"), cells
     assert "✅" not in report.read_text("utf-8")
+    # 网站文件：sitemap 与 og:url 用 html_baseurl 的绝对地址；发布的笔记本先安装 dlzh。
+    html = book / "_build" / "html"
+    assert "<loc>https://owner.github.io/repo/page.html</loc>" in (html / "sitemap.xml").read_text()
+    assert 'content="https://owner.github.io/repo/page.html"' in (html / "page.html").read_text()
+    notebook = json.loads((html / "_notebooks" / "page.ipynb").read_text("utf-8"))
+    assert "dlzh @ git+https://github.com/owner/repo@" in notebook["cells"][0]["source"]
+    assert "import dlzh" in "".join(notebook["cells"][2]["source"])  # 页面自己的单元照旧
     assert run_build(book).returncode == 0
     assert page_row()[1:3] == ["成功", "取自缓存"]
+    # 增量构建（page 没有重写）后 sitemap 仍列出所有页面
+    assert "<loc>https://owner.github.io/repo/page.html</loc>" in (html / "sitemap.xml").read_text()
