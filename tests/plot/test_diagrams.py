@@ -138,9 +138,16 @@ def test_nin_block_has_two_1x1_convolutions():
 def test_inception_block_has_four_paths_joined_by_concatenation():
     fig = diagrams.inception_block()
     labels = texts(fig)
-    assert labels.count("1×1 卷积") == 4
-    assert {"3×3 卷积，填充 1", "5×5 卷积，填充 2", "3×3 最大汇聚，填充 1", "通道维上拼接"} <= set(
-        labels
+    assert sum(t.startswith("1×1 卷积") for t in labels) == 4
+    assert {
+        "3×3 卷积，填充 1，128 通道",
+        "5×5 卷积，填充 2，32 通道",
+        "3×3 最大汇聚，填充 1",
+    } <= set(labels)
+    # 通道数来自前向计算：GoogLeNet 第三个模块的第一个块输出 64+128+32+32=256 个通道。
+    assert "通道维上拼接：64+128+32+32=256 通道" in labels
+    assert "通道维上拼接：10+20+30+40=100 通道" in texts(
+        diagrams.inception_block(8, c1=10, c2=(4, 20), c3=(4, 30), c4=40)
     )
     # 输入 -> 4 条路径起点，4 条路径内部 3 个箭头，4 个路径终点 -> 拼接，拼接 -> 输出。
     assert len(parts(fig, "dlzh-arrow")) == 4 + 3 + 4 + 1

@@ -474,27 +474,51 @@ def nin_block() -> Figure:
     return fig
 
 
-def inception_block() -> Figure:
-    """Inception 块：四条并行路径，输出在通道维上拼接。"""
+def inception_block(
+    in_channels: int = 192,
+    c1: int = 64,
+    c2: tuple[int, int] = (96, 128),
+    c3: tuple[int, int] = (16, 32),
+    c4: int = 32,
+) -> Figure:
+    """Inception 块：四条并行路径，输出在通道维上拼接。
+
+    默认参数是 GoogLeNet 第三个模块中的第一个 Inception 块；各路径和拼接后的通道数由
+    :class:`dlzh.models.googlenet.Inception` 的一次前向计算得到。
+    """
+    from dlzh.models.googlenet import Inception
+
+    block = Inception(in_channels, c1, c2, c3, c4).eval()
+    x = torch.zeros(1, in_channels, 8, 8)
+    with torch.no_grad():
+        paths = [
+            block.p1_1(x),
+            block.p2_2(block.p2_1(x)),
+            block.p3_2(block.p3_1(x)),
+            block.p4_2(block.p4_1(x)),
+        ]
+        out = block(x)
+    widths = [p.shape[1] for p in paths]
     fig, ax = _canvas((-6.6, 6.6), (-1.0, 6.7))
-    _box(ax, 0, 0, "输入", kind="input", w=2.4)
+    _box(ax, 0, 0, f"输入：{in_channels} 通道", kind="input", w=3.0)
     branches = [
-        [("1×1 卷积", "conv")],
-        [("1×1 卷积", "conv"), ("3×3 卷积，填充 1", "conv")],
-        [("1×1 卷积", "conv"), ("5×5 卷积，填充 2", "conv")],
-        [("3×3 最大汇聚，填充 1", "pool"), ("1×1 卷积", "conv")],
+        [(f"1×1 卷积，{widths[0]} 通道", "conv")],
+        [(f"1×1 卷积，{c2[0]} 通道", "conv"), (f"3×3 卷积，填充 1，{widths[1]} 通道", "conv")],
+        [(f"1×1 卷积，{c3[0]} 通道", "conv"), (f"5×5 卷积，填充 2，{widths[2]} 通道", "conv")],
+        [("3×3 最大汇聚，填充 1", "pool"), (f"1×1 卷积，{widths[3]} 通道", "conv")],
     ]
     xs = [-4.95, -1.65, 1.65, 4.95]
     concat_y, out_y = 4.35, 5.55
     for x, items in zip(xs, branches, strict=True):
         ys = [1.5 + i * 1.3 for i in range(len(items))]
         for i, ((text, kind), y) in enumerate(zip(items, ys, strict=True)):
-            _box(ax, x, y, text, kind=kind, w=3.0)
+            _box(ax, x, y, text, kind=kind, w=3.1, fontsize=8.5)
             if i:
                 _arrow(ax, (x, ys[i - 1] + 0.31), (x, y - 0.31))
         _arrow(ax, (0, 0.31), (x, ys[0] - 0.31))
         _arrow(ax, (x, ys[-1] + 0.31), (x * 0.3, concat_y - 0.31))
-    _box(ax, 0, concat_y, "通道维上拼接", kind="op", w=4.0)
+    total = "+".join(str(w) for w in widths)
+    _box(ax, 0, concat_y, f"通道维上拼接：{total}={out.shape[1]} 通道", kind="op", w=5.2)
     _box(ax, 0, out_y, "输出", kind="input", w=2.4)
     _arrow(ax, (0, concat_y + 0.31), (0, out_y - 0.31))
     ax.text(
