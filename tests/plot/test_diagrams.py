@@ -222,3 +222,16 @@ def test_mlp_computational_graph_has_d2l_nodes_and_real_shapes():
     arrows = parts(fig, "dlzh-arrow")
     red = [a for a in arrows if matplotlib.colors.to_hex(a.get_edgecolor()) == "#cc0000"]
     assert len(arrows) - len(red) == 17 and len(red) == 4
+
+
+@pytest.mark.parametrize(
+    "name", ["lenet", "alexnet", "inception_block", "dense_block", "mlp_computational_graph"]
+)
+def test_drawing_does_not_consume_the_pages_random_numbers(name):
+    import torch
+
+    torch.manual_seed(0)
+    expected = torch.rand(3)
+    torch.manual_seed(0)
+    getattr(diagrams, name)()
+    assert torch.equal(torch.rand(3), expected)

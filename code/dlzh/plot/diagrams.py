@@ -16,7 +16,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -63,6 +64,17 @@ GRAD = "#cc0000"  # 反向传播（梯度）用红色
 
 
 # ---------------------------------------------------------------- 基本部件
+
+
+def _keeps_rng(func: Callable[..., Figure]) -> Callable[..., Figure]:
+    """画图时创建模型和随机张量会消耗全局随机数；页面在图之后的结果不应因为多画了一张图而改变。"""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs) -> Figure:
+        with torch.random.fork_rng(devices=[]):
+            return func(*args, **kwargs)
+
+    return wrapper
 
 
 def _canvas(xlim: tuple[float, float], ylim: tuple[float, float], scale: float = 0.62):
@@ -347,6 +359,7 @@ def _shape_text(shape: torch.Size) -> str:
     return "×".join(str(d) for d in shape[1:])
 
 
+@_keeps_rng
 def network_stack(
     net: nn.Sequential, input_shape: Sequence[int], *, title: str = "", width: float = 6.2
 ) -> Figure:
@@ -405,6 +418,7 @@ def network_stack(
     return fig
 
 
+@_keeps_rng
 def lenet() -> Figure:
     """LeNet（d2l 的版本：sigmoid 与平均汇聚，输入 28×28）的结构和每层输出形状。"""
     from dlzh.models.lenet import create_lenet
@@ -412,6 +426,7 @@ def lenet() -> Figure:
     return network_stack(create_lenet(), (1, 28, 28), title="LeNet")
 
 
+@_keeps_rng
 def alexnet() -> Figure:
     """AlexNet（d2l 的版本：单通道 224×224 输入，10 类）的结构和每层输出形状。"""
     from dlzh.models.alexnet import create_alexnet
@@ -474,6 +489,7 @@ def nin_block() -> Figure:
     return fig
 
 
+@_keeps_rng
 def inception_block(
     in_channels: int = 192,
     c1: int = 64,
@@ -570,6 +586,7 @@ def residual_block() -> Figure:
     return fig
 
 
+@_keeps_rng
 def dense_block(num_convs: int = 2, in_channels: int = 3, growth_rate: int = 10) -> Figure:
     """稠密块：每个卷积块的输出都在通道维上拼接到它的输入上；通道数来自真实的前向计算。"""
     from dlzh.models.densenet import DenseBlock
@@ -801,6 +818,7 @@ def computational_graph(x: float = 2.0, w: float = 3.0, b: float = 1.0) -> Figur
     return fig
 
 
+@_keeps_rng
 def mlp_computational_graph(n: int = 8, d: int = 5, h: int = 4, q: int = 3) -> Figure:
     """d2l 中带权重衰减的单隐藏层多层感知机的计算图（不含偏置）。
 
