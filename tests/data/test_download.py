@@ -287,3 +287,18 @@ def test_plain_file_is_not_an_archive(server):
     spec = make_spec((server.add("toy.bin", PAYLOAD),))
     with pytest.raises(ValueError, match="fetch"):
         fetch_extracted(spec, "toy.bin")
+
+
+def test_interactive_terminal_gets_a_tqdm_bar_on_stdout(server, capfd, monkeypatch):
+    import sys
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stdout", terminal)
+    big = bytes(range(256)) * (6 * 4096)
+    fetch(make_spec((server.add("big.bin", big),), payload=big), "toy.bin")
+    assert "toy.bin" in terminal.getvalue() and "100%" in terminal.getvalue()  # tqdm 的进度条
+    assert capfd.readouterr().err == ""

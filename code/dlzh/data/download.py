@@ -142,14 +142,44 @@ class _LineProgress:
         print(f"下载完成 done {self.name}：{seconds:.1f} 秒，{rate:.1f} MiB/s", flush=True)
 
 
+class _TerminalProgress:
+    """交互终端里的 tqdm 进度条，画在 stdout 上。
+
+    不直接把 tqdm 对象交给 pooch：pooch 用 ``if progressbar:`` 判断要不要更新，而总量未知的
+    tqdm 对象求真值时会抛 TypeError，那样每次下载都会失败。
+    """
+
+    def __init__(self, name: str) -> None:
+        from tqdm import tqdm
+
+        self.bar = tqdm(unit="B", unit_scale=True, desc=name, file=sys.stdout, leave=True)
+
+    def __bool__(self) -> bool:
+        return True
+
+    @property
+    def total(self) -> int:
+        return self.bar.total or 0
+
+    @total.setter
+    def total(self, value: int) -> None:
+        self.bar.total = value or None
+
+    def update(self, n: int) -> None:
+        self.bar.update(n)
+
+    def reset(self) -> None:
+        self.bar.reset(total=self.bar.total)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
 def _progress_for(expected: DataFile, url: str):
     if expected.size is not None and expected.size < PROGRESS_MIN_BYTES:
         return False
     if sys.stdout.isatty():
-        from tqdm import tqdm
-
-        # 交互终端里才画进度条，而且画在 stdout 上。
-        return tqdm(unit="B", unit_scale=True, desc=expected.filename, file=sys.stdout, leave=True)
+        return _TerminalProgress(expected.filename)
     return _LineProgress(expected.filename, url)
 
 
