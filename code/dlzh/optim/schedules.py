@@ -1,6 +1,6 @@
 """学习率调度：尽量直接用 ``torch.optim.lr_scheduler``，只补上它没有现成类的几种。
 
-所有函数都返回标准的调度器对象，可以交给 :class:`dlzh.train.LRScheduler`。
+所有函数都返回标准的调度器对象，可以交给回调 :class:`dlzh.train.SchedulerStep`。
 """
 
 from __future__ import annotations
