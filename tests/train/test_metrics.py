@@ -26,6 +26,12 @@ def test_correct_count_stays_on_device_and_accepts_float_binary_labels():
     assert accuracy(logits, labels) == 0.75
 
 
+def test_probability_targets_count_their_most_likely_class():
+    logits = torch.tensor([[2.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+    mixed = torch.tensor([[0.7, 0.3, 0.0], [0.6, 0.0, 0.4]])  # MixUp 之后的 (B, C) 目标
+    assert int(correct_count(logits, mixed)) == 1
+
+
 def test_single_logit_model_has_equal_train_and_test_accuracy():
     """单个对数几率的二分类：lr=0 时训练准确率与在同一数据上评估的准确率必须相同。
 

@@ -29,9 +29,12 @@ def correct_count(outputs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """预测正确的样本数，留在 ``outputs`` 所在的设备上（0 维整数张量）。
 
     不在这里转成 Python 的 ``int``：训练循环每个批量都调用它，转换会强制一次 GPU 同步。
-    标签可以是 ``(B,)`` 或二分类常见的 ``(B, 1)`` 浮点 0/1。
+    标签可以是 ``(B,)``、二分类常见的 ``(B, 1)`` 浮点 0/1，或 ``(B, C)`` 的概率目标
+    （标签平滑、MixUp/CutMix 之后），后者按概率最大的类计。
     """
     predicted = predict_labels(outputs)
+    if labels.ndim == 2 and labels.shape[1] > 1:
+        labels = labels.argmax(dim=1)  # (B, C) 概率目标 -> (B,)
     return (predicted == labels.reshape(predicted.shape).to(predicted.dtype)).sum()
 
 
