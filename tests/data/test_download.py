@@ -302,3 +302,42 @@ def test_interactive_terminal_gets_a_tqdm_bar_on_stdout(server, capfd, monkeypat
     fetch(make_spec((server.add("big.bin", big),), payload=big), "toy.bin")
     assert "toy.bin" in terminal.getvalue() and "100%" in terminal.getvalue()  # tqdm 的进度条
     assert capfd.readouterr().err == ""
+
+
+def _mirror_with_payload(tmp_path, monkeypatch):
+    mirror = tmp_path / "mirror"
+    (mirror / "toy-mirror").mkdir(parents=True)
+    (mirror / "toy-mirror" / "toy.bin").write_bytes(PAYLOAD)
+    monkeypatch.setenv("DLZH_DATA_MIRROR", str(mirror))
+    monkeypatch.setenv("DLZH_DATA_MIRROR_LAST", "1")
+    return mirror
+
+
+def test_mirror_last_downloads_when_a_url_works(server, tmp_path, monkeypatch):
+    _mirror_with_payload(tmp_path, monkeypatch)
+    path = fetch(make_spec((server.add("toy.bin", PAYLOAD),)), "toy.bin")
+    assert path == cache_dir() / "toy" / "toy.bin"
+    assert server.requests == ["toy.bin"]
+
+
+def test_mirror_last_falls_back_to_the_mirror_and_caches_the_copy(server, tmp_path, monkeypatch):
+    mirror = _mirror_with_payload(tmp_path, monkeypatch)
+    spec = make_spec((server.url + "gone.bin",))  # 404
+    path = fetch(spec, "toy.bin")
+    assert path == cache_dir() / "toy" / "toy.bin" and path.read_bytes() == PAYLOAD
+    assert (mirror / "toy-mirror" / "toy.bin").exists()  # 镜像原样不动
+    assert fetch(spec, "toy.bin") == path
+    assert server.requests == ["gone.bin"]  # 第二次命中缓存，不再试 URL
+
+
+def test_retries_can_be_set_from_the_environment(server, monkeypatch):
+    monkeypatch.setattr("pooch.core.time.sleep", lambda s: None)
+    url = server.add("toy.bin", PAYLOAD)
+    server.behaviours["toy.bin"] = ["503", "ok"]
+    monkeypatch.setenv("DLZH_DOWNLOAD_RETRIES", "1")
+    assert fetch(make_spec((url,)), "toy.bin").read_bytes() == PAYLOAD
+    assert server.requests == ["toy.bin", "toy.bin"]
+    monkeypatch.setenv("DLZH_DOWNLOAD_RETRIES", "many")
+    (cache_dir() / "toy" / "toy.bin").unlink()
+    with pytest.raises(DataNotFoundError, match="DLZH_DOWNLOAD_RETRIES"):
+        fetch(make_spec((url,)), "toy.bin")

@@ -4,7 +4,8 @@
 ``算法:摘要``（sha256、sha1、md5）校验、通过后才改成正式文件名，并在网络出错时退避重试。
 这里保留 pooch 没有的部分：
 
-- **查找顺序**：本地缓存（``DLZH_DATA_DIR``）-> 只读镜像（``DLZH_DATA_MIRROR``）-> 每个 URL。
+- **查找顺序**：本地缓存（``DLZH_DATA_DIR``）-> 只读镜像（``DLZH_DATA_MIRROR``）-> 每个 URL；
+  ``DLZH_DATA_MIRROR_LAST=1`` 把镜像挪到 URL 之后（CI 借此走读者的下载路径）。
   缓存里校验失败的文件改名为 ``*.corrupt`` 留作排查，绝不会再被当成好文件。
 - **换下一个来源**：某个 URL 的任何失败（``OSError``、``http.client.IncompleteRead``、
   错误的 Content-Length、摘要不符……）都只记下原因、接着试下一个 URL，
@@ -42,7 +43,10 @@ from dlzh.data.registry import DataFile, DatasetSpec, get_spec
 
 CACHE_ENV = "DLZH_DATA_DIR"
 MIRROR_ENV = "DLZH_DATA_MIRROR"
-# 每个 URL 失败后再试的次数（pooch 在两次之间等待 1、2、… 秒）。
+MIRROR_LAST_ENV = "DLZH_DATA_MIRROR_LAST"
+RETRIES_ENV = "DLZH_DOWNLOAD_RETRIES"
+# 每个 URL 失败后再试的次数（pooch 在两次之间等待 1、2、… 秒）；环境变量
+# DLZH_DOWNLOAD_RETRIES 可以改它（如离线的 CI 里设为 0，不必在注定失败的来源上等待）。
 RETRIES = 2
 TIMEOUT_S = 60.0
 # 小于这个大小的文件一闪而过，不打印进度，免得给页面输出添乱。
@@ -207,7 +211,7 @@ def download(
         base_url="",
         registry={target.name: expected.known_hash},
         urls={target.name: url},
-        retry_if_failed=RETRIES if retries is None else retries,
+        retry_if_failed=_retries() if retries is None else retries,
     )
     with _quiet_pooch():
         try:
@@ -225,8 +229,63 @@ def download(
     return path
 
 
+def _retries() -> int:
+    value = os.environ.get(RETRIES_ENV)
+    if value is None:
+        return RETRIES
+    try:
+        return max(int(value), 0)
+    except ValueError:
+        raise ValueError(
+            f"环境变量 {RETRIES_ENV} 应为非负整数，收到 {value!r}。"
+            f" / {RETRIES_ENV} must be a non-negative integer, got {value!r}."
+        ) from None
+
+
 def _describe(err: BaseException) -> str:
     return f"{type(err).__name__}: {err}"
+
+
+def _from_mirror(spec: DatasetSpec, expected: DataFile, searched: list[str]) -> Path | None:
+    mirror = mirror_dir()
+    if mirror is None:
+        searched.append(f"镜像 mirror: 未设置环境变量 {MIRROR_ENV} / not set")
+        return None
+    candidate = mirror / spec.mirror_subdir / expected.filename
+    if not candidate.exists():
+        searched.append(f"镜像 mirror: {candidate}（不存在 / missing）")
+        return None
+    try:
+        verify(candidate, expected)
+        return candidate
+    except ChecksumError as err:
+        searched.append(f"镜像 mirror: {candidate}（校验失败 / checksum failed：{err}）")
+        return None
+
+
+def _from_urls(expected: DataFile, cached: Path, searched: list[str]) -> Path | None:
+    for url in expected.urls:
+        try:
+            return download(url, cached, expected)
+        except Exception as err:
+            # 网络层的异常五花八门（OSError、IncompleteRead、坏的 Content-Length 引起的
+            # ValueError……）：不论哪种，都记下来并换下一个来源，最后统一报告。
+            searched.append(f"下载 download: {url}（失败 / failed：{_describe(err)}）")
+    return None
+
+
+def _copy_into_cache(source: Path, cached: Path) -> Path:
+    # 镜像排在最后时，镜像里取到的文件也复制进缓存（先写临时文件再改名），
+    # 和真的下载一样：下一次直接命中缓存，不再把每个 URL 重新试一遍。
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{cached.name}.", suffix=".part", dir=cached.parent)
+    try:
+        with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
+            shutil.copyfileobj(src, out, _CHUNK)
+        os.replace(tmp, cached)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return cached
 
 
 def fetch(dataset: str | DatasetSpec, filename: str, *, allow_download: bool = True) -> Path:
@@ -234,6 +293,8 @@ def fetch(dataset: str | DatasetSpec, filename: str, *, allow_download: bool = T
 
     查找顺序：``cache_dir()/<数据集>/<文件>`` -> ``mirror_dir()/<镜像子目录>/<文件>`` ->
     登记表里的每个 URL（下载进缓存目录）。任何一步校验失败都不会使用该文件。
+    设置 ``DLZH_DATA_MIRROR_LAST=1`` 时镜像排到 URL 之后（CI 用它走读者的下载路径，
+    只有下载不到的文件才取自镜像，并复制进缓存）。
     """
     spec = get_spec(dataset) if isinstance(dataset, str) else dataset
     expected = spec.file(filename)
@@ -252,30 +313,16 @@ def fetch(dataset: str | DatasetSpec, filename: str, *, allow_download: bool = T
     else:
         searched.append(f"缓存 cache: {cached}（不存在 / missing）")
 
-    mirror = mirror_dir()
-    if mirror is not None:
-        candidate = mirror / spec.mirror_subdir / filename
-        if candidate.exists():
-            try:
-                verify(candidate, expected)
-                return candidate
-            except ChecksumError as err:
-                searched.append(f"镜像 mirror: {candidate}（校验失败 / checksum failed：{err}）")
-        else:
-            searched.append(f"镜像 mirror: {candidate}（不存在 / missing）")
-    else:
-        searched.append(f"镜像 mirror: 未设置环境变量 {MIRROR_ENV} / not set")
-
+    mirror_last = os.environ.get(MIRROR_LAST_ENV, "") not in ("", "0")
+    if not mirror_last and (found := _from_mirror(spec, expected, searched)) is not None:
+        return found
     if allow_download:
-        for url in expected.urls:
-            try:
-                return download(url, cached, expected)
-            except Exception as err:
-                # 网络层的异常五花八门（OSError、IncompleteRead、坏的 Content-Length 引起的
-                # ValueError……）：不论哪种，都记下来并换下一个来源，最后统一报告。
-                searched.append(f"下载 download: {url}（失败 / failed：{_describe(err)}）")
+        if (found := _from_urls(expected, cached, searched)) is not None:
+            return found
     else:
         searched.append("下载 download: 已禁用 / disabled (allow_download=False)")
+    if mirror_last and (found := _from_mirror(spec, expected, searched)) is not None:
+        return _copy_into_cache(found, cached)
 
     places = "\n  - ".join(searched)
     digest = f"{expected.algorithm} {expected.digest[:12]}…"
