@@ -293,9 +293,12 @@ def _fetch_step_records(records: list[dict[str, Any]], start: int) -> None:
         for key, value in record.items()
         if isinstance(value, torch.Tensor)
     ]
-    if slots:
-        values = torch.stack([record[key].float() for record, key in slots]).tolist()
-        for (record, key), value in zip(slots, values, strict=True):
+    by_device: dict[torch.device, list[tuple[dict[str, Any], str]]] = {}
+    for record, key in slots:
+        by_device.setdefault(record[key].device, []).append((record, key))
+    for group in by_device.values():  # 每个设备一次传输（通常只有一个设备）
+        values = torch.stack([record[key].float().reshape(()) for record, key in group]).tolist()
+        for (record, key), value in zip(group, values, strict=True):
             record[key] = value
 
 
