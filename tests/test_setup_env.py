@@ -7,12 +7,15 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
+from packaging.specifiers import SpecifierSet
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "setup-env.sh"
@@ -140,3 +143,20 @@ def test_success_installs_from_the_hashed_lock_then_skips(sandbox):
         lock.write("# changed\n")
     assert run(pip_rc=0).returncode == 0
     assert len(_pip_calls(log)) > len(calls)
+
+
+def test_setup_env_accepts_exactly_the_pythons_the_lock_is_checked_for():
+    """setup-env.sh 接受的版本与 lock.sh 检查锁文件能否解析的版本一致，也在 pyproject 的范围内。"""
+
+    def array(path: Path, name: str) -> list[str]:
+        text = path.read_text(encoding="utf-8")
+        [values] = re.findall(rf"^{name}=\(([^)]*)\)", text, flags=re.MULTILINE)
+        return values.split()
+
+    accepted = array(SCRIPT, "SUPPORTED_PYTHONS")
+    checked = array(ROOT / "scripts" / "lock.sh", "PYTHONS")
+    assert accepted == checked and "3.11" in accepted
+    requires = SpecifierSet(
+        tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
+    )
+    assert all(requires.contains(v + ".0") for v in accepted)
