@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import torch
 
 from dlzh.optim import MomentumSGD
@@ -44,3 +46,11 @@ def test_least_squares_mse_is_the_floor_of_training():
     assert trained < floor * 1.2
     # 标签恰好是特征的线性函数时，下限是 0
     assert least_squares_mse(x, x @ torch.ones(5, 1) + 2.0) < 1e-10
+
+
+def test_smoke_mode_still_runs_the_whole_airfoil_experiment(monkeypatch):
+    x, y = _data()
+    monkeypatch.setenv("DLZH_SMOKE", "1")
+    _, history = train_airfoil(lambda p: torch.optim.SGD(p, lr=0.05), features=x, labels=y)
+    assert [s["epoch"] for s in history.steps] == [0.5, 1.0, 1.5, 2.0]
+    assert os.environ["DLZH_SMOKE"] == "1"  # 调用之后冒烟模式原样恢复
