@@ -28,7 +28,7 @@ from dlzh.models.norms import (
 )
 from dlzh.models.resnet import Residual, create_resnet18, resnet_block
 from dlzh.models.vgg import create_vgg, vgg_block
-from dlzh.models.weight_init import init_xavier_
+from dlzh.models.weight_init import init_kaiming_, init_xavier_
 
 __all__ = [
     "BatchNormScratch",
@@ -58,6 +58,7 @@ __all__ = [
     "create_resnet18",
     "create_vgg",
     "dropout_layer",
+    "init_kaiming_",
     "init_xavier_",
     "nin_block",
     "pool2d",
