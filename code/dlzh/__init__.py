@@ -5,7 +5,9 @@
 书页只使用从本模块和各子模块 ``__all__`` 中导出的名字。
 """
 
-from dlzh import data, models, optim, plot, train
+import importlib
+from typing import TYPE_CHECKING
+
 from dlzh.config import (
     ConfigError,
     RunInfo,
@@ -21,6 +23,25 @@ from dlzh.page import start_page
 from dlzh.profile import is_smoke, settings
 
 __version__ = "0.1.0"
+
+# 子包在第一次用到时才导入（PEP 562）：``dlzh.optim.xxx`` 和 ``from dlzh import optim`` 照常可用，
+# 但一页只导入它真正用到的子包。书的构建工具按页记下内核导入过哪些 dlzh 模块，改一个模块只
+# 重新执行用到它的页面；如果 ``import dlzh`` 就导入全部子包，每一页都会“依赖”每一个模块。
+_SUBPACKAGES = ("data", "models", "optim", "plot", "train")
+
+if TYPE_CHECKING:
+    from dlzh import data, models, optim, plot, train
+
+
+def __getattr__(name: str):
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"dlzh.{name}")
+    raise AttributeError(f"module 'dlzh' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_SUBPACKAGES))
+
 
 __all__ = [
     "ConfigError",

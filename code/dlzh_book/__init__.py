@@ -10,6 +10,7 @@
    交给 Sphinx 的中文搜索；术语的别名在搜索索引里互为同义词（见 :mod:`dlzh_book.glossary`）。
 3. 执行缓存的键：输出所依赖的东西（受 git 管理的 ``dlzh`` 源码、锁文件、PyTorch/CUDA 版本、
    设备、档位）变了就让缓存失效，并重新读取按旧键读入的页面（见 :mod:`dlzh_book.cache_guard`）。
+   ``dlzh`` 的模块按页计入：改一个模块只重新执行内核导入过它的页面。
 4. 有问题的页面不被隐藏：执行失败或产生过警告的页面在下次构建时一定重新读取，直到它干净为止
    （Sphinx 不会重放没有重新读取的页面的警告，见 :mod:`dlzh_book.problems`）；一次构建结束时
    逐页列出所有执行失败的页面和错误，并让构建失败。
@@ -114,22 +115,36 @@ def _on_config_inited(app: Sphinx, config: Config) -> None:
         else sorted((_package_dir().parents[1] / "requirements").glob("*.txt"))
     )
     facts = cache_guard.runtime_facts()
-    parts = cache_guard.cache_key_parts([d for d in package_dirs if d.exists()], locks, facts)
+    hashes = cache_guard.package_hashes([d for d in package_dirs if d.exists()])
+    parts = cache_guard.cache_key_parts(hashes, locks, facts)
     name = cache_guard.flavour(facts["profile"], facts["smoke"] == "1")
     cache_value = getattr(config, "nb_execution_cache_path", "") or ""
     base = _resolve(app, cache_value) if cache_value else Path(app.outdir).parent / ".jupyter_cache"
     cache_path = base / name
     config.nb_execution_cache_path = str(cache_path)
-    # 印记与执行缓存放在一起：CI 只缓存 .jupyter_cache 也不会丢。
+    # 印记和每页的键都与执行缓存放在一起：CI 只缓存 .jupyter_cache 也不会丢。
+    doc_keys = cache_guard.DocKeys(base / f"dlzh-doc-keys-{name}.json")
+    if cache_path.exists() and not doc_keys.path.exists():
+        parts = {**parts, "doc-keys": "missing"}  # 不知道缓存里的页面依赖什么：整份重来
     changed = cache_guard.sync_cache(
         cache_path, base / f"{cache_guard.STAMP_PREFIX}{name}.json", parts
     )
-    app.dlzh_key = cache_guard.digest_of(parts)  # type: ignore[attr-defined]
-    app.dlzh_key_parts = parts  # type: ignore[attr-defined]
+    key = cache_guard.digest_of(parts)
     if changed:
+        doc_keys.entries.clear()
+        doc_keys.save()
         LOGGER.info(
             f"[dlzh] 执行缓存 {name} 的键已改变（{', '.join(changed)}）：清空缓存，页面将重新执行"
         )
+    # 3. 只有导入过的模块变了的页面才重新执行：删掉它们在缓存里的记录。
+    outdated = doc_keys.outdated(key, hashes)
+    doc_keys.invalidate(cache_path, outdated)
+    if outdated:
+        LOGGER.info(f"[dlzh] 导入的 dlzh 模块有改动，重新执行 {len(outdated)} 个页面")
+    app.dlzh_key = key  # type: ignore[attr-defined]
+    app.dlzh_hashes = hashes  # type: ignore[attr-defined]
+    app.dlzh_doc_keys = doc_keys  # type: ignore[attr-defined]
+    app.dlzh_outdated_sources = outdated  # type: ignore[attr-defined]
 
 
 def _on_source_read(app: Sphinx, docname: str, source: list[str]) -> None:
@@ -149,6 +164,11 @@ def _on_env_get_outdated(
     keys = getattr(env, "dlzh_doc_keys", {})
     # 按旧的缓存键读入的页面（输出可能来自旧代码、另一档位或另一设备）
     stale = {d for d in env.found_docs if keys.get(d) != app.dlzh_key}
+    # 导入的模块变了、执行缓存里的记录已被删掉的页面
+    for source in getattr(app, "dlzh_outdated_sources", ()):
+        docname = env.path2doc(source)
+        if docname in env.found_docs:
+            stale.add(docname)
     # 执行失败的页面不会进入执行缓存；若不重新读取，Sphinx 会沿用上次的环境而“成功”结束。
     failed = {d for d, _ in problems.failed_pages(env)}
     # 上次产生过警告的页面：Sphinx 不会重放它们的警告，第二次严格构建就会“通过”。
@@ -177,11 +197,27 @@ def _on_merge(
 _GLYPH = re.compile(r"Glyph \d+ .{0,80}missing from (?:current )?font")
 
 
+def _record_doc_key(app: Sphinx, docname: str) -> None:
+    """执行成功（或取自缓存）的页面：记下它的内核导入过的包模块和由此算出的键。"""
+    exec_data = (getattr(app.env, "nb_metadata", {}).get(docname) or {}).get("exec_data")
+    if not exec_data or exec_data.get("succeeded") is False:
+        return
+    notebook = Path(app.outdir).parent / "jupyter_execute" / f"{docname}.ipynb"
+    info = report.read_run_info(notebook) or {}
+    modules = info.get("modules")
+    modules = sorted(modules) if isinstance(modules, list) else None
+    key = cache_guard.doc_key(app.dlzh_key, app.dlzh_hashes, modules)
+    app.dlzh_doc_keys.set(str(app.env.doc2path(docname)), modules, key)
+
+
 def _on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
     """任何单元输出里出现 Matplotlib 的缺字警告都算构建警告（-W 下即失败）。
 
     不依赖 ``stderr_output`` 配置：即使有人把它改成 show，方框字也不能悄悄上线。
+    同时为执行过的页面记下它依赖的包模块（见 :func:`_record_doc_key`）。
     """
+    if getattr(app, "dlzh_doc_keys", None) is not None:
+        _record_doc_key(app, app.env.docname)
     for node in doctree.findall(nodes.literal_block):
         match = _GLYPH.search(node.astext())
         if match:
@@ -195,6 +231,8 @@ def _on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
 
 
 def _on_build_finished(app: Sphinx, exception: Exception | None) -> None:
+    if getattr(app, "dlzh_doc_keys", None) is not None:
+        app.dlzh_doc_keys.save()
     recorder = getattr(app, "dlzh_warning_recorder", None)
     if recorder is not None:
         problems.save_warned(state_dir(app), app.dlzh_read_docs, recorder.docs)

@@ -240,3 +240,40 @@ def test_execution_report_and_site_files(tmp_path):
     assert page_row()[1:3] == ["成功", "取自缓存"]
     # 增量构建（page 没有重写）后 sitemap 仍列出所有页面
     assert "<loc>https://owner.github.io/repo/page.html</loc>" in (html / "sitemap.xml").read_text()
+
+
+def test_editing_a_module_re_executes_only_the_pages_that_imported_it(tmp_path):
+    # 一个假的包 fakepkg（代替 dlzh）：optim 页导入 fakepkg.optim，cnn 页导入 fakepkg.cnn。
+    # 页面最后像 dlzh.run_info() 一样把内核里的 fakepkg 模块写进输出元数据。
+    package = tmp_path / "mod" / "fakepkg"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("", "utf-8")
+    (package / "optim.py").write_text("VALUE = 'optim-1'\n", "utf-8")
+    (package / "cnn.py").write_text("VALUE = 'cnn-1'\n", "utf-8")
+
+    def body(module: str) -> str:
+        return cell(
+            f"import sys, time\nsys.path.insert(0, {str(package.parent)!r})\n"
+            f"from fakepkg import {module}\nprint({module}.VALUE, time.time_ns())\n"
+            "from IPython.display import display\n"
+            "mods = sorted(m for m in sys.modules if m.split('.')[0] == 'fakepkg')\n"
+            "display({'text/plain': 'info'}, metadata={'dlzh.run_info': {'modules': mods}}, raw=True)"
+        )
+
+    book = make_book(tmp_path, {"optim": body("optim"), "cnn": body("cnn")}, package)
+    html = book / "_build" / "html"
+
+    def stamp(page: str) -> str:
+        return re.search(rf"{page}-\d (\d+)", (html / f"{page}.html").read_text("utf-8"))[0]
+
+    assert run_build(book).returncode == 0
+    before = {page: stamp(page) for page in ("optim", "cnn")}
+    (package / "optim.py").write_text("VALUE = 'optim-2'\n", "utf-8")
+    result = run_build(book)
+    assert result.returncode == 0, output_of(result)[-3000:]
+    assert stamp("optim").startswith("optim-2")  # 重新执行，用的是新代码
+    assert stamp("cnn") == before["cnn"]  # 没有导入 fakepkg.optim：输出原样取自缓存
+    # 改包的 __init__.py：两页都导入过它，都重新执行
+    (package / "__init__.py").write_text("# changed\n", "utf-8")
+    assert run_build(book).returncode == 0
+    assert stamp("cnn") != before["cnn"]
