@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -11,7 +12,9 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from dlzh.plot.style import ensure_style
-from dlzh.train.history import History
+
+if TYPE_CHECKING:  # 只用于类型注解：绘图不在运行时依赖训练部分（按页的缓存键因此更精确）
+    from dlzh.train.history import History
 
 # 历史记录里的键 -> 图例中的中文名称
 HISTORY_LABELS = {
