@@ -112,3 +112,36 @@ def test_every_exported_name_exists():
         if not hasattr(pkg, name)
     ]
     assert len(packages) >= 6 and not missing
+
+
+def _module_table() -> dict[str, str]:
+    """CONTRIBUTING.md 模块表的行：``dlzh.xxx`` -> 这一行“放什么”的文字。"""
+    rows = {}
+    for line in (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 2 and cells[0].startswith("`dlzh."):
+            rows[cells[0].strip("`")] = cells[1]
+    return rows
+
+
+def test_contributing_module_table_matches_the_tree():
+    """每个顶层模块和子包在表里有一行，子包的每个模块在它那一行里被点名。"""
+    rows = _module_table()
+    problems = []
+    for entry in sorted(PACKAGE.iterdir()):
+        if entry.name.startswith(("_", ".")) or entry.name == "py.typed":
+            continue
+        name = f"dlzh.{entry.stem}"
+        if name not in rows:
+            problems.append(f"{name}：表里没有这一行")
+            continue
+        if entry.is_dir():
+            for child in sorted(entry.iterdir()):
+                stem = child.stem if child.suffix == ".py" else child.name
+                if stem.startswith("_") or not (child.suffix == ".py" or child.is_dir()):
+                    continue
+                if f"`{stem}`" not in rows[name] and f"`{stem}/`" not in rows[name]:
+                    problems.append(f"{name}.{stem}：没有写进 {name} 那一行")
+    assert not problems, (
+        "CONTRIBUTING.md 的模块表与代码不一致 / module table out of date:\n" + "\n".join(problems)
+    )
