@@ -238,3 +238,41 @@ def test_checkpoint_refuses_a_missing_ema_model(tmp_path):
         Checkpoint(tmp_path / "x.pt", ema=ema.model)  # 训练前 .model 还是 None
     with pytest.raises(RuntimeError, match="EMA"):
         ema.state_dict()
+
+
+def test_live_plot_updates_one_display_each_epoch_when_interactive(monkeypatch):
+    import IPython.display
+
+    from dlzh.train import LivePlot, callbacks
+
+    class Handle:
+        def __init__(self):
+            self.updates = []
+
+        def update(self, fig):
+            self.updates.append(len(fig.axes[0].get_lines()[0].get_xdata()))
+
+    handle, shown = Handle(), []
+
+    def fake_display(obj, **kwargs):
+        shown.append(kwargs)
+        return handle
+
+    monkeypatch.setattr(callbacks, "in_book_build", lambda: False)
+    monkeypatch.setattr(IPython.display, "display", fake_display)
+    x, y = _data(12)
+    model = nn.Linear(3, 2)
+    fit(
+        model,
+        TensorLoader(x, y, 4),
+        3,
+        optimizer=torch.optim.SGD(model.parameters(), lr=0.1),
+        callbacks=[LivePlot()],
+        verbose=False,
+    )
+    assert shown == [{"display_id": True}]  # 只创建一个输出区域
+    assert handle.updates == [
+        2,
+        3,
+        3,
+    ]  # 第 2、3 个 epoch 各刷新一次（含当前 epoch），最后一次是最终图
