@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -125,7 +126,7 @@ def _on_config_inited(app: Sphinx, config: Config) -> None:
     # 印记和每页的键都与执行缓存放在一起：CI 只缓存 .jupyter_cache 也不会丢。
     doc_keys = cache_guard.DocKeys(base / f"dlzh-doc-keys-{name}.json")
     if cache_path.exists() and not doc_keys.path.exists():
-        parts = {**parts, "doc-keys": "missing"}  # 不知道缓存里的页面依赖什么：整份重来
+        shutil.rmtree(cache_path)  # 不知道缓存里的页面依赖哪些模块：整份重来
     changed = cache_guard.sync_cache(
         cache_path, base / f"{cache_guard.STAMP_PREFIX}{name}.json", parts
     )
@@ -203,7 +204,7 @@ def _record_doc_key(app: Sphinx, docname: str) -> None:
     if not exec_data or exec_data.get("succeeded") is False:
         return
     notebook = Path(app.outdir).parent / "jupyter_execute" / f"{docname}.ipynb"
-    info = report.read_run_info(notebook) or {}
+    info = report.read_run_info(notebook, app.config.nb_execution_cache_path) or {}
     modules = info.get("modules")
     modules = sorted(modules) if isinstance(modules, list) else None
     key = cache_guard.doc_key(app.dlzh_key, app.dlzh_hashes, modules)

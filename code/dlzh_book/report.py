@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import importlib.metadata
-import json
 import platform
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +23,8 @@ from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util.docutils import SphinxDirective
+
+from dlzh_book.notebooks import load_executed
 
 
 class exec_report_node(nodes.General, nodes.Element):
@@ -94,19 +95,20 @@ def environment_rows() -> list[list[str]]:
 RUN_INFO_KEY = "dlzh.run_info"  # 与 dlzh.config.RUN_INFO_KEY 相同：输出元数据里的键
 
 
-def read_run_info(notebook: Path) -> dict | None:
-    """从已执行的笔记本里取出 ``dlzh.run_info()`` 放在输出元数据里的字典（最后一份）。"""
-    try:
-        cells = json.loads(notebook.read_text(encoding="utf-8")).get("cells", [])
-    except (OSError, ValueError):
-        return None
+def run_info_of(notebook: dict | None) -> dict | None:
+    """``dlzh.run_info()`` 放在输出元数据里的字典（最后一份）；没有则为 None。"""
     found = None
-    for cell in cells:
+    for cell in (notebook or {}).get("cells", []):
         for output in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
             data = (output.get("metadata") or {}).get(RUN_INFO_KEY)
             if isinstance(data, dict):
                 found = data
     return found
+
+
+def read_run_info(notebook: Path, cache_path: str | Path | None = None) -> dict | None:
+    """从已执行的笔记本（输出不在文件里时从执行缓存）取出 ``dlzh.run_info()`` 的记录。"""
+    return run_info_of(load_executed(notebook, cache_path))
 
 
 @dataclass
@@ -140,7 +142,12 @@ class PageRun:
 
 
 def page_runs(
-    metadata: dict, found_docs: set[str], read_now: set[str], build_started: float, outdir: Path
+    metadata: dict,
+    found_docs: set[str],
+    read_now: set[str],
+    build_started: float,
+    outdir: Path,
+    cache_path: str | Path | None = None,
 ) -> list[PageRun]:
     """每个执行过的页面的运行记录。
 
@@ -163,7 +170,9 @@ def page_runs(
                 runtime_s=data.get("runtime"),
                 executed_at=mtime,
                 error="" if ok else str(data.get("error") or "未知错误"),
-                info=read_run_info(outdir.parent / "jupyter_execute" / f"{docname}.ipynb"),
+                info=read_run_info(
+                    outdir.parent / "jupyter_execute" / f"{docname}.ipynb", cache_path
+                ),
             )
         )
     return runs
@@ -198,6 +207,7 @@ class ExecReportTransform(SphinxPostTransform):
             getattr(app, "dlzh_read_docs", set()),
             getattr(app, "dlzh_build_started", 0.0),
             Path(app.outdir),
+            app.config.nb_execution_cache_path,
         )
         rows = []
         for run in runs:

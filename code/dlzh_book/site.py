@@ -41,6 +41,8 @@ from sphinx.config import Config
 from sphinx.errors import ExtensionError
 from sphinx.util import logging
 
+from dlzh_book.notebooks import load_executed
+
 LOGGER = logging.getLogger(__name__)
 
 # Sphinx 的默认值（CDN 地址）；只在用户没有自己指定 mathjax_path 时改成本地文件。
@@ -304,7 +306,11 @@ def copy_notebooks(app: Sphinx) -> int:
             continue
         dest = out / f"{docname}.ipynb"
         wanted.add(dest)
-        notebook = with_install_cell(json.loads(src.read_text(encoding="utf-8")), repo, commit)
+        # 取自执行缓存的页面，myst-nb 写出的笔记本没有输出：从缓存里合并回来
+        executed = load_executed(src, app.config.nb_execution_cache_path)
+        if executed is None:
+            continue
+        notebook = with_install_cell(json.loads(json.dumps(executed)), repo, commit)
         content = json.dumps(notebook, ensure_ascii=False, indent=1) + "\n"
         if not dest.exists() or dest.read_text(encoding="utf-8") != content:
             dest.parent.mkdir(parents=True, exist_ok=True)
