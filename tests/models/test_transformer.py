@@ -1,0 +1,156 @@
+"""Transformer：与 ``torch.nn.Transformer`` 复制同一组权重后逐元素对照（前/后归一化、因果与填充掩码），
+因果性、填充无关性、完整翻译模型的形状与贪心解码、原论文的学习率。"""
+
+import pytest
+import torch
+from torch import nn
+
+from dlzh.models import (
+    Seq2SeqTransformer,
+    Transformer,
+    causal_mask,
+    convert_torch_attention_state,
+    greedy_decode,
+    padding_mask,
+    transformer_lr,
+)
+
+E, H, FF = 16, 4, 24
+
+# nn.Transformer 在评估模式下对填充掩码走嵌套张量的快速路径（并提醒该接口是原型），
+# 前归一化时则提醒用不了这条路径：都是 PyTorch 内部的提示，与对照无关。
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:enable_nested_tensor:UserWarning"),
+    pytest.mark.filterwarnings("ignore:The PyTorch API of nested tensors:UserWarning"),
+]
+
+
+def _pair(norm_first: bool, dtype=torch.float32) -> tuple[Transformer, nn.Transformer]:
+    torch.manual_seed(0)
+    theirs = nn.Transformer(
+        E, H, num_encoder_layers=2, num_decoder_layers=2, dim_feedforward=FF,
+        batch_first=True, norm_first=norm_first,
+    ).to(dtype).eval()  # fmt: skip
+    with torch.no_grad():  # PyTorch 的偏置和层归一化参数初始为 0/1：随机化，才能查出对错位置
+        for name, p in theirs.named_parameters():
+            if p.dim() == 1:
+                p.normal_(mean=1.0 if "norm" in name and "weight" in name else 0.0, std=0.3)
+    ours = Transformer(
+        E,
+        H,
+        2,
+        2,
+        FF,
+        norm_first=norm_first,
+        final_norm=True,  # nn.Transformer 总有最后的层归一化
+    ).to(dtype)
+    ours.load_state_dict(
+        convert_torch_attention_state(theirs.state_dict())
+    )  # 严格：每个参数一一对应
+    return ours.eval(), theirs
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_transformer_matches_torch_with_masks(norm_first):
+    ours, theirs = _pair(norm_first)
+    b, s, t = 3, 7, 5
+    src, tgt = torch.randn(b, s, E), torch.randn(b, t, E)
+    src_pad = padding_mask(torch.tensor([7, 4, 2]), s)  # (B, S)，True = 填充
+    tgt_pad = padding_mask(torch.tensor([5, 5, 3]), t)
+    masks = dict(
+        tgt_mask=causal_mask(t),
+        src_key_padding_mask=src_pad,
+        tgt_key_padding_mask=tgt_pad,
+        memory_key_padding_mask=src_pad,
+    )
+    with torch.no_grad():
+        out_t = theirs(src, tgt, **masks)
+        out_o = ours(src, tgt, **masks)
+        torch.testing.assert_close(out_o, out_t, atol=1e-5, rtol=1e-5)
+        # PyTorch 的浮点因果掩码（-inf）与布尔掩码等价
+        float_masks = {**masks, "tgt_mask": nn.Transformer.generate_square_subsequent_mask(t)}
+        torch.testing.assert_close(ours(src, tgt, **float_masks), out_t, atol=1e-5, rtol=1e-5)
+        # 没有掩码时也一致（掩码确实起了作用：两次结果不同）
+        plain = ours(src, tgt)
+        torch.testing.assert_close(plain, theirs(src, tgt), atol=1e-5, rtol=1e-5)
+        assert not torch.allclose(plain, out_o, atol=1e-3)
+
+
+def test_transformer_matches_torch_in_float64():
+    ours, theirs = _pair(norm_first=False, dtype=torch.float64)
+    src, tgt = torch.randn(2, 6, E, dtype=torch.float64), torch.randn(2, 4, E, dtype=torch.float64)
+    with torch.no_grad():
+        torch.testing.assert_close(
+            ours(src, tgt, tgt_mask=causal_mask(4)),
+            theirs(src, tgt, tgt_mask=causal_mask(4)),
+            atol=1e-10,
+            rtol=1e-10,
+        )
+
+
+def test_decoder_is_causal_and_ignores_padding():
+    ours, _ = _pair(norm_first=True)
+    src, tgt = torch.randn(2, 6, E), torch.randn(2, 5, E)
+    src_pad = padding_mask(torch.tensor([6, 3]), 6)
+    with torch.no_grad():
+        out = ours(src, tgt, tgt_mask=causal_mask(5), src_key_padding_mask=src_pad,
+                   memory_key_padding_mask=src_pad)  # fmt: skip
+        # 改变第 3 个目标位置之后的输入，前 3 个位置的输出不变
+        tgt2 = tgt.clone()
+        tgt2[:, 3:] = torch.randn(2, 2, E)
+        out2 = ours(src, tgt2, tgt_mask=causal_mask(5), src_key_padding_mask=src_pad,
+                    memory_key_padding_mask=src_pad)  # fmt: skip
+        torch.testing.assert_close(out2[:, :3], out[:, :3])
+        assert not torch.allclose(out2[:, 3:], out[:, 3:])
+        # 改变源序列填充位置上的内容，输出不变
+        src2 = src.clone()
+        src2[1, 3:] = 50.0
+        out3 = ours(src2, tgt, tgt_mask=causal_mask(5), src_key_padding_mask=src_pad,
+                    memory_key_padding_mask=src_pad)  # fmt: skip
+        torch.testing.assert_close(out3, out)
+
+
+def test_final_norm_defaults_follow_norm_first():
+    assert Transformer(E, H, 1, 1, FF, norm_first=True).encoder.norm is not None
+    post = Transformer(E, H, 1, 1, FF, norm_first=False)  # 原论文：每层已以层归一化结束
+    assert post.encoder.norm is None and post.decoder.norm is None
+    # 各层的参数独立（不是同一个模块的多次引用），且初始值各不相同
+    two = Transformer(E, H, 2, 1, FF).encoder.layers
+    assert two[0].linear1.weight is not two[1].linear1.weight
+    assert not torch.equal(two[0].linear1.weight, two[1].linear1.weight)  # Xavier 各自初始化
+
+
+def test_seq2seq_transformer_shapes_padding_and_greedy_decode():
+    torch.manual_seed(0)
+    pad, bos, eos = 0, 1, 2
+    model = Seq2SeqTransformer(11, 13, pad, d_model=E, nhead=H, num_encoder_layers=1,
+                               num_decoder_layers=1, dim_feedforward=FF, dropout=0.0).eval()  # fmt: skip
+    src = torch.tensor([[5, 6, 7, 2], [8, 9, 2, 0]])
+    tgt_in = torch.tensor([[1, 3, 4], [1, 5, 0]])
+    with torch.no_grad():
+        logits = model(src, tgt_in)
+        assert logits.shape == (2, 3, 13)
+        # 源序列末尾多填充几个 <pad>，第二个样本的输出不变
+        src_padded = torch.cat([src, torch.zeros(2, 3, dtype=torch.long)], dim=1)
+        torch.testing.assert_close(model(src_padded, tgt_in), logits)
+        out = greedy_decode(model, src, bos, eos, max_len=6)
+    assert out.shape[0] == 2 and 2 <= out.shape[1] <= 7 and torch.all(out[:, 0] == bos)
+    # 贪心解码的每一步都是教师强制下的 argmax：把生成的序列再送回模型，逐位置一致
+    with torch.no_grad():
+        again = model(src, out[:, :-1]).argmax(-1)
+    for b in range(2):
+        gen = out[b, 1:]
+        n = int((gen == eos).nonzero()[0]) + 1 if (gen == eos).any() else len(gen)
+        assert torch.equal(again[b, :n], gen[:n])
+        assert torch.all(gen[n:] == pad)
+
+
+def test_transformer_lr_warmup_then_inverse_sqrt():
+    d, warmup = 512, 4000
+    lrs = [transformer_lr(s, d, warmup) for s in range(1, 20001)]
+    peak = max(range(len(lrs)), key=lrs.__getitem__) + 1
+    assert peak == warmup
+    assert lrs[warmup - 1] == pytest.approx(d**-0.5 * warmup**-0.5)
+    assert lrs[99] == pytest.approx(lrs[0] * 100)  # 预热阶段线性增长
+    assert lrs[4 * warmup - 1] == pytest.approx(lrs[warmup - 1] / 2)  # 之后按 1/sqrt(step) 衰减
+    assert transformer_lr(0, d, warmup) == lrs[0]
