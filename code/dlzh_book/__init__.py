@@ -148,8 +148,12 @@ def _on_config_inited(app: Sphinx, config: Config) -> None:
     app.dlzh_outdated_sources = outdated  # type: ignore[attr-defined]
 
 
+def _on_before_read_docs(app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> None:
+    # 在主进程里记下本次要读取的页面（并行读取时 source-read 发生在子进程里）
+    app.dlzh_read_docs.update(docnames)
+
+
 def _on_source_read(app: Sphinx, docname: str, source: list[str]) -> None:
-    app.dlzh_read_docs.add(docname)
     keys = getattr(app.env, "dlzh_doc_keys", None)
     if keys is None:
         keys = app.env.dlzh_doc_keys = {}
@@ -215,10 +219,7 @@ def _on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
     """任何单元输出里出现 Matplotlib 的缺字警告都算构建警告（-W 下即失败）。
 
     不依赖 ``stderr_output`` 配置：即使有人把它改成 show，方框字也不能悄悄上线。
-    同时为执行过的页面记下它依赖的包模块（见 :func:`_record_doc_key`）。
     """
-    if getattr(app, "dlzh_doc_keys", None) is not None:
-        _record_doc_key(app, app.env.docname)
     for node in doctree.findall(nodes.literal_block):
         match = _GLYPH.search(node.astext())
         if match:
@@ -229,6 +230,15 @@ def _on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
                 type="dlzh",
                 subtype="glyph",
             )
+
+
+def _on_env_updated(app: Sphinx, env: BuildEnvironment) -> list[str]:
+    """所有页面读完之后（在主进程里）：为本次读取的执行页面记下它们依赖的包模块。"""
+    if getattr(app, "dlzh_doc_keys", None) is not None:
+        for docname in sorted(app.dlzh_read_docs & env.found_docs):
+            _record_doc_key(app, docname)
+        app.dlzh_doc_keys.save()
+    return []
 
 
 def _on_build_finished(app: Sphinx, exception: Exception | None) -> None:
@@ -256,7 +266,9 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("dlzh_watch_paths", [], "env", [list])
     app.add_config_value("dlzh_lock_files", None, "env", [list])
     app.connect("config-inited", _on_config_inited)
+    app.connect("env-before-read-docs", _on_before_read_docs)
     app.connect("source-read", _on_source_read)
+    app.connect("env-updated", _on_env_updated)
     app.connect("env-get-outdated", _on_env_get_outdated)
     app.connect("env-purge-doc", _on_purge)
     app.connect("env-merge-info", _on_merge)
