@@ -15,6 +15,7 @@ from dlzh.models import (
     PositionalEncoding,
     causal_mask,
     convert_torch_attention_state,
+    keep_attention_weights,
     masked_softmax,
     nadaraya_watson,
     padding_mask,
@@ -226,3 +227,18 @@ def test_positional_encoding_module_adds_positions():
     assert "P" not in pe.state_dict()
     with pytest.raises(ValueError, match="max_len"):
         pe(torch.zeros(1, 51, 16))
+
+
+def test_keep_attention_weights_records_per_head_weights():
+    torch.manual_seed(0)
+    model = nn.Sequential(MultiHeadAttention(8, 2))
+    layers = keep_attention_weights(model)
+    x = torch.randn(2, 5, 8)
+    kpm = padding_mask(torch.tensor([5, 3]), 5)
+    _, w = layers[0](x, x, x, key_padding_mask=kpm, average_attn_weights=False)
+    assert layers == [model[0]] and torch.equal(layers[0].attention_weights, w)
+    assert w.shape == (2, 2, 5, 5) and torch.all(w[1, ..., 3:] == 0)
+    keep_attention_weights(model, keep=False)
+    assert layers[0].attention_weights is None
+    layers[0](x, x, x)
+    assert layers[0].attention_weights is None

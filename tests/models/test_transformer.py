@@ -154,3 +154,45 @@ def test_transformer_lr_warmup_then_inverse_sqrt():
     assert lrs[99] == pytest.approx(lrs[0] * 100)  # 预热阶段线性增长
     assert lrs[4 * warmup - 1] == pytest.approx(lrs[warmup - 1] / 2)  # 之后按 1/sqrt(step) 衰减
     assert transformer_lr(0, d, warmup) == lrs[0]
+
+
+def test_seq2seq_transformer_valid_lengths_equal_pad_id_mask():
+    torch.manual_seed(0)
+    model = Seq2SeqTransformer(11, 13, 0, d_model=E, nhead=H, num_encoder_layers=1,
+                               num_decoder_layers=1, dim_feedforward=FF, dropout=0.0).eval()  # fmt: skip
+    src = torch.tensor([[5, 6, 7, 2], [8, 9, 2, 0]])
+    tgt_in = torch.tensor([[1, 3, 4], [1, 5, 6]])
+    with torch.no_grad():
+        by_pad = model(src, tgt_in)
+        # 与循环神经网络一章相同的调用方式 model(X, 解码器输入, X_valid_len)
+        torch.testing.assert_close(model(src, tgt_in, torch.tensor([4, 3])), by_pad)
+        # 有效长度更短：第一个样本的最后一个源词元被当作填充，输出随之改变
+        assert not torch.allclose(model(src, tgt_in, torch.tensor([3, 3]))[0], by_pad[0])
+
+
+def test_reversal_task_is_learned_and_greedy_decoding_reproduces_it():
+    """把 4 个词元倒过来：训练时整句输入、预测时逐个生成，二者一致才能学会（因果掩码失效时，
+    训练损失照样很低，但贪心解码看不到“未来”而失败）。"""
+    torch.manual_seed(0)
+    g = torch.Generator().manual_seed(0)
+    pad, bos, eos, vocab = 0, 1, 2, 10
+
+    def batch(n):
+        x = torch.randint(3, vocab, (n, 4), generator=g)
+        end = torch.full((n, 1), eos)
+        return torch.cat([x, end], 1), torch.cat([x.flip(1), end], 1)  # (n, 5), (n, 5)
+
+    model = Seq2SeqTransformer(vocab, vocab, pad, d_model=32, nhead=4, num_encoder_layers=1,
+                               num_decoder_layers=1, dim_feedforward=64, dropout=0.0,
+                               norm_first=True)  # fmt: skip
+    opt = torch.optim.Adam(model.parameters(), lr=5e-3)
+    for _ in range(80):
+        src, y = batch(64)
+        dec_in = torch.cat([torch.full((64, 1), bos), y[:, :-1]], 1)  # 强制教学
+        loss = nn.functional.cross_entropy(model(src, dec_in).reshape(-1, vocab), y.reshape(-1))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    src, y = batch(200)
+    out = greedy_decode(model, src, bos, eos, max_len=5)
+    assert (out[:, 1:6] == y).all(1).float().mean() > 0.9

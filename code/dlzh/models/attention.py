@@ -187,6 +187,10 @@ class MultiHeadAttention(nn.Module):
     ``forward`` 返回 ``(输出 (B, L, E), 注意力权重)``；权重是 dropout 之前的，``need_weights=False``
     时为 ``None``，``average_attn_weights=True`` 时在头上平均为 ``(B, L, S)``，否则 ``(B, H, L, S)``。
     一整行都被掩蔽的查询得到全 0 的权重和输出（PyTorch 此时给出 ``nan``）。
+
+    Transformer 的层调用它时不要权重（``need_weights=False``）；要画热图时，把 ``keep_weights``
+    设为 ``True``（或用 :func:`keep_attention_weights`），每次前向后 ``attention_weights`` 保存
+    各头的权重 ``(B, H, L, S)``（已 detach）。
     """
 
     def __init__(
@@ -211,6 +215,8 @@ class MultiHeadAttention(nn.Module):
         self.v_proj = nn.Linear(vdim or embed_dim, embed_dim, bias=bias)
         self.out_proj = nn.Linear(embed_dim, embed_dim, bias=bias)
         self.dropout = nn.Dropout(dropout)
+        self.keep_weights = False
+        self.attention_weights: torch.Tensor | None = None
 
     def _split_heads(self, x: torch.Tensor) -> torch.Tensor:
         b, t, _ = x.shape
@@ -253,6 +259,8 @@ class MultiHeadAttention(nn.Module):
         if keep is None and (key_padding_mask is not None or attn_mask is not None):
             keep = torch.ones_like(scores, dtype=torch.bool)  # 只有浮点掩码：-inf 在下面被掩蔽
         weights = masked_softmax(scores, keep=keep)  # (B, H, L, S)
+        if self.keep_weights:
+            self.attention_weights = weights.detach()
 
         out = self.dropout(weights) @ v  # (B, H, L, d)
         out = out.transpose(1, 2).reshape(b, seq_q, self.embed_dim)  # 拼接各头 (B, L, E)
@@ -260,6 +268,20 @@ class MultiHeadAttention(nn.Module):
         if not need_weights:
             return out, None
         return out, weights.mean(dim=1) if average_attn_weights else weights
+
+
+def keep_attention_weights(model: nn.Module, keep: bool = True) -> list[MultiHeadAttention]:
+    """让 ``model`` 中所有 :class:`MultiHeadAttention` 在前向时保存注意力权重（或停止保存）。
+
+    返回这些层（按 ``model.modules()`` 的顺序，即定义的顺序），前向之后读各层的
+    ``attention_weights``。训练时不要打开：每层多存一份 ``(B, H, L, S)`` 的张量。
+    """
+    layers = [m for m in model.modules() if isinstance(m, MultiHeadAttention)]
+    for layer in layers:
+        layer.keep_weights = keep
+        if not keep:
+            layer.attention_weights = None
+    return layers
 
 
 def convert_torch_attention_state(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:

@@ -23,7 +23,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from dlzh.models.attention import MultiHeadAttention, PositionalEncoding, causal_mask
+from dlzh.models.attention import (
+    MultiHeadAttention,
+    PositionalEncoding,
+    causal_mask,
+    padding_mask,
+)
 
 
 class TransformerEncoderLayer(nn.Module):
@@ -273,9 +278,17 @@ class Seq2SeqTransformer(nn.Module):
     def _embed(self, embedding: nn.Embedding, tokens: torch.Tensor) -> torch.Tensor:
         return self.pos(embedding(tokens) * math.sqrt(self.d_model))  # (B, T, E)
 
-    def encode(self, src: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """编码源序列，返回 ``(memory (B, S, E), 源的填充掩码 (B, S))``。"""
-        src_pad = src == self.pad_id  # (B, S)
+    def encode(
+        self, src: torch.Tensor, src_valid_len: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """编码源序列，返回 ``(memory (B, S, E), 源的填充掩码 (B, S))``。
+
+        填充位置由 ``src_valid_len (B,)`` 给出（d2l 的做法），没给时取 ``src == pad_id`` 的位置。
+        """
+        if src_valid_len is None:
+            src_pad = src == self.pad_id  # (B, S)
+        else:
+            src_pad = padding_mask(src_valid_len.to(src.device), src.shape[1])  # (B, S)
         memory = self.transformer.encoder(self._embed(self.src_embed, src), None, src_pad)
         return memory, src_pad
 
@@ -287,9 +300,15 @@ class Seq2SeqTransformer(nn.Module):
         )  # (B, T, E)
         return self.generator(y)
 
-    def forward(self, src: torch.Tensor, tgt_in: torch.Tensor) -> torch.Tensor:
-        """``src (B, S)``、``tgt_in (B, T)``（以 ``<bos>`` 开头的目标序列，即教师强制的输入）。"""
-        memory, src_pad = self.encode(src)
+    def forward(
+        self, src: torch.Tensor, tgt_in: torch.Tensor, src_valid_len: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """``src (B, S)``、``tgt_in (B, T)``（以 ``<bos>`` 开头的目标序列，即强制教学的输入）。
+
+        调用方式 ``model(X, 解码器输入, X_valid_len)`` 与循环神经网络一章的编码器-解码器相同，
+        所以可以用同一个训练步骤训练。
+        """
+        memory, src_pad = self.encode(src, src_valid_len)
         return self.decode(tgt_in, memory, src_pad)  # (B, T, tgt_vocab)
 
 
