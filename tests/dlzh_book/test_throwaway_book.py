@@ -119,15 +119,27 @@ def output_of(result: subprocess.CompletedProcess) -> str:
 
 
 def test_every_failing_page_is_listed_and_fails_again_next_time(tmp_path):
+    watch = tmp_path / "mod"
+    watch.mkdir()
+    (watch / "m.py").write_text("V = 1\n", "utf-8")
     book = make_book(
         tmp_path,
         {
             "bad1": cell("raise RuntimeError('第一页故意失败 first deliberate failure')"),
-            "good": cell("print('好的页面 fine')"),
+            "good": cell("import time\nprint('好的页面 fine', time.time_ns())"),
             "bad2": cell("raise ValueError('第二页故意失败 second deliberate failure')"),
         },
+        watch,
     )
+    good = book / "_build" / "html" / "good.html"
+
+    def stamp() -> str:
+        return re.search(r"好的页面 fine (\d+)", good.read_text("utf-8"))[1]
+
+    stamps = []
     for attempt in (1, 2):  # 第二次构建时 Sphinx 的环境已保存，不能因此“成功”
+        if attempt == 2:
+            (watch / "m.py").write_text("V = 2\n", "utf-8")  # 包变了：所有页面重新执行
         result = run_build(book)
         output = output_of(result)
         assert result.returncode != 0, f"第 {attempt} 次构建竟然成功了：\n{output[-3000:]}"
@@ -136,8 +148,11 @@ def test_every_failing_page_is_listed_and_fails_again_next_time(tmp_path):
         assert "bad1.md" in listing and "first deliberate failure" in listing, listing
         assert "bad2.md" in listing and "second deliberate failure" in listing, listing
         assert "good.md" not in listing
-    # 成功的页面照常写出
-    assert "好的页面 fine" in (book / "_build" / "html" / "good.html").read_text("utf-8")
+        stamps.append(stamp())  # 成功的页面照常写出
+    assert stamps[0] != stamps[1]
+    # 包改变后的那次构建虽然失败了，成功的页面已经以新键留在缓存里：不再重新执行
+    assert run_build(book).returncode != 0
+    assert stamp() == stamps[1]
 
 
 def test_a_page_with_a_warning_fails_two_strict_builds_in_a_row(tmp_path):
