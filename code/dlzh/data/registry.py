@@ -331,6 +331,30 @@ register(
     )
 )
 
+# quick 档位与离线构建用的英法句子对：Tatoeba（manythings.org/anki）两列版 fra.txt 的前 51,976 对，
+# 与 d2l 的 fra-eng.zip 不逐字节相同（缺少 "Hi.\tSalut !" 等早期行）。固定到一个提交的 GitHub 副本；
+# 离线镜像的 fra-eng/fra.txt 就是它（见镜像的 MANIFEST.md）。
+register(
+    DatasetSpec(
+        name="fra-eng-tatoeba",
+        description="英语-法语句子对（Tatoeba 两列版 fra.txt 的前 51,976 对，截断版），quick 档位的机器翻译数据",
+        mirror_subdir="fra-eng",
+        license="CC BY 2.0 FR (Tatoeba; www.manythings.org/anki)",
+        homepage="https://www.manythings.org/anki/",
+        files=(
+            DataFile(
+                "fra.txt",
+                "0c81471277034274f243836a743b601e3a98e71fc72c9671df210a3513e31131",
+                2394529,
+                (
+                    "https://raw.githubusercontent.com/goonadutch/translator/"
+                    "2f378881a61e146ffe92436d17e118bcd1519727/fra.txt",
+                ),
+            ),
+        ),
+    )
+)
+
 register(
     DatasetSpec(
         name="banana-detection",

@@ -8,6 +8,7 @@ from dlzh.train.checks import NotLearnedError, assert_learned
 from dlzh.train.history import History
 from dlzh.train.loop import Callback, TrainState, evaluate, fit, in_book_build, summarize
 from dlzh.train.metrics import accuracy, correct_count, predict_labels
+from dlzh.train.steps import LanguageModelStep, Seq2SeqStep, Step, StepOutput, SupervisedStep
 
 __all__ = [
     "EMA",
@@ -16,9 +17,14 @@ __all__ = [
     "Checkpoint",
     "GradClip",
     "History",
+    "LanguageModelStep",
     "LivePlot",
     "NotLearnedError",
     "SchedulerStep",
+    "Seq2SeqStep",
+    "Step",
+    "StepOutput",
+    "SupervisedStep",
     "TrainState",
     "accuracy",
     "assert_learned",

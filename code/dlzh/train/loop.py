@@ -22,6 +22,7 @@ from dlzh.profile import SMOKE_BATCHES, is_smoke
 from dlzh.train.amp import AmpSetting, resolve_amp
 from dlzh.train.history import History
 from dlzh.train.metrics import correct_count
+from dlzh.train.steps import Step, SupervisedStep
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -96,31 +97,37 @@ def evaluate(
     loss_fn: LossFn | None = None,
     device: torch.device | None = None,
     classification: bool = True,
+    step: Step | None = None,
 ) -> dict[str, float]:
-    """在整个数据集上计算平均损失和（分类时的）准确率，不记录梯度、模型切到评估模式。"""
+    """在整个数据集上计算平均损失和（分类时的）准确率，不记录梯度、模型切到评估模式。
+
+    ``step`` 说明怎样由一个批量算出输出和损失（默认 ``(特征, 标签)``，见 :mod:`dlzh.train.steps`）。
+    """
     device = device or next(iter(model.parameters()), torch.empty(0)).device
+    step = step or SupervisedStep()
     was_training = model.training
     model.eval()
+    step.begin(model, training=False)
     # 与 fit 一样在设备上累加，结束后才取回主机：每个批量 float(loss) 都会强制一次 GPU 同步。
     loss_sum = torch.zeros((), device=device)
     correct = torch.zeros((), device=device, dtype=torch.long)
     seen = 0
     limit = SMOKE_BATCHES if is_smoke() else None
     with torch.inference_mode():
-        for batch_idx, (features, labels) in enumerate(data_iter):
+        for batch_idx, batch in enumerate(data_iter):
             if limit is not None and batch_idx >= limit:
                 break  # 冒烟模式：只检查代码路径，不求完整的评估结果
-            features, labels = features.to(device), labels.to(device)
-            outputs = model(features)
-            n = len(labels)
-            if loss_fn is not None:
-                loss_sum += loss_fn(outputs, labels).float() * n
+            result = step(model, _to_device(batch, device), loss_fn)
+            n = result.weight
+            if result.loss is not None:
+                loss_sum += result.loss.float() * n
             if classification:
-                correct += correct_count(outputs, labels)
-            seen += n
+                correct += correct_count(*_metric_pair(result))
+            seen = seen + n
     model.train(was_training)
+    seen = int(seen)  # 权重是设备上的张量（如有效词元数）时，只在这里同步一次
     result: dict[str, float] = {}
-    if loss_fn is not None:
+    if loss_fn is not None or not isinstance(step, SupervisedStep):
         result["loss"] = float(loss_sum) / max(seen, 1)
     if classification:
         result["accuracy"] = int(correct) / max(seen, 1)
@@ -141,6 +148,7 @@ def fit(
     amp: str | None = None,
     accumulate: int = 1,
     verbose: bool = True,
+    step: Step | None = None,
 ) -> History:
     """训练 ``num_epochs`` 个 epoch，返回 :class:`History`。
 
@@ -155,11 +163,16 @@ def fit(
       epoch 末不足 k 个的尾组按实际个数缩放，同样是平均梯度。
     - 学习率调度、梯度裁剪、EMA、实时曲线、检查点都通过 ``callbacks`` 接入
       （见 :mod:`dlzh.train.callbacks`）。
+    - ``step``：怎样由一个批量算出输出和损失，默认批量是 ``(特征, 标签)``。语言模型（跨批量
+      保留并 detach 隐状态、困惑度）和序列到序列（按有效长度屏蔽的损失）各有一个，
+      见 :mod:`dlzh.train.steps`；批量可以是任意长度的元组。
     """
     if accumulate < 1:
         raise ValueError(f"accumulate 必须 >= 1，收到 {accumulate} / accumulate must be >= 1")
     device = get_device(device) if isinstance(device, str) or device is None else device
     loss_fn = loss_fn or nn.CrossEntropyLoss()
+    step = step or SupervisedStep()
+    callbacks = [step, *callbacks]  # 步骤也是回调（如在迭代周期末记录困惑度），排在最前
     model.to(device)
     setting = resolve_amp(amp, device)
     scaler = torch.amp.GradScaler(device.type) if setting.use_scaler else None
@@ -185,6 +198,7 @@ def fit(
         state.epoch_record = {"epoch": float(epoch)}
         model.train()
         optimizer.zero_grad()
+        step.begin(model, training=True)
         for cb in callbacks:
             cb.on_epoch_start(state)
         # 损失和正确数留在设备上累加，到 epoch 末才取回主机：每个批量都 float(loss)
@@ -193,34 +207,36 @@ def fit(
         correct = torch.zeros((), device=device, dtype=torch.long)
         seen, pending, epoch_started = 0, 0, time.perf_counter()
         first_step_record = len(history.steps)
-        for batch_idx, (features, labels) in enumerate(train_iter):
+        for batch_idx, batch in enumerate(train_iter):
             if smoke_limit is not None and batch_idx >= smoke_limit:
                 break  # 冒烟模式：full 档位的设置，每个 epoch 只跑几个批量
             state.batch_idx = batch_idx
-            features, labels = features.to(device), labels.to(device)
-            state.batch = (features, labels)
+            state.batch = batch = _to_device(batch, device)
             with setting.autocast():
-                outputs = model(features)
-                loss = loss_fn(outputs, labels)
+                result = step(model, batch, loss_fn)
+            loss = result.loss
             group = _group_size(batch_idx, accumulate, num_batches)
             scaled = loss / group
             (scaler.scale(scaled) if scaler is not None else scaled).backward()
             pending += 1
-            state.outputs, state.loss = outputs.detach(), loss.detach()
+            outputs = result.outputs
+            state.outputs = outputs.detach() if outputs is not None else None
+            state.loss = loss.detach()
             if pending == group:
                 _optimizer_step(state, callbacks)
                 pending = 0
-            n = len(labels)
+            n = result.weight
             loss_sum += state.loss.float() * n
             if classification:  # 与 evaluate 用同一个定义（metrics.predict_labels）
-                correct += correct_count(state.outputs, labels)
-            seen += n
+                correct += correct_count(*_metric_pair(result))
+            seen = seen + n
             for cb in callbacks:
                 cb.on_batch_end(state)
             if progress is not None:
                 progress.update(1)
         if pending:  # 长度未知的迭代器最后剩下的小批量
             _optimizer_step(state, callbacks)
+        seen = int(seen)  # 权重是设备上的张量（如有效词元数）时，只在这里同步一次
         _fetch_step_records(history.steps, first_step_record)
         if device.type == "cuda":
             torch.cuda.synchronize(device)
@@ -235,10 +251,10 @@ def fit(
         if groups:
             record["lr"] = float(groups[0]["lr"])
         if test_iter is not None:
-            result = evaluate(model, test_iter, loss_fn, device, classification)
-            record["test_loss"] = result["loss"]
+            scores = evaluate(model, test_iter, loss_fn, device, classification, step)
+            record["test_loss"] = scores["loss"]
             if classification:
-                record["test_acc"] = result["accuracy"]
+                record["test_acc"] = scores["accuracy"]
         for cb in callbacks:
             cb.on_epoch_end(state)
         history.append(record)
@@ -254,6 +270,21 @@ def fit(
     if verbose:
         print(summarize(history, device, setting.label if setting.enabled else None))
     return history
+
+
+def _to_device(batch: Any, device: torch.device) -> tuple[Any, ...]:
+    """把批量（任意长度的元组或列表）中的张量搬到 ``device``，其余元素原样保留。"""
+    return tuple(x.to(device) if isinstance(x, torch.Tensor) else x for x in batch)
+
+
+def _metric_pair(result: Any) -> tuple[torch.Tensor, torch.Tensor]:
+    """分类准确率需要输出和标签；步骤没有给出时说明应当关掉 classification。"""
+    if result.outputs is None or result.labels is None:
+        raise ValueError(
+            "这个训练步骤不产出分类输出，请传 classification=False。"
+            " / This step yields no class outputs; pass classification=False."
+        )
+    return result.outputs, result.labels
 
 
 def _group_size(batch_idx: int, accumulate: int, num_batches: int | None) -> int:

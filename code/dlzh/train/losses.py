@@ -27,6 +27,8 @@ __all__ = [
     "cross_entropy_from_logits",
     "cross_entropy_from_probs",
     "distillation_loss",
+    "masked_softmax_cross_entropy",
+    "sequence_mask",
     "smooth_labels",
     "soft_target_cross_entropy",
     "squared_loss",
@@ -139,3 +141,36 @@ def distillation_loss(
     else:
         raise ValueError(f"kind 只能是 'hard' 或 'soft'，收到 {kind!r}")
     return (1.0 - alpha) * base + alpha * kd
+
+
+def sequence_mask(valid_len: Tensor, max_len: int) -> Tensor:
+    """``(B,)`` 的有效长度 -> ``(B, max_len)`` 的布尔掩码：每行前 ``valid_len`` 个位置为真。"""
+    steps = torch.arange(max_len, device=valid_len.device)  # (T,)
+    return steps[None, :] < valid_len[:, None]  # (B, T)
+
+
+def masked_softmax_cross_entropy(
+    logits: Tensor,
+    labels: Tensor,
+    valid_len: Tensor,
+    reduction: Literal["mean", "sum", "none"] = "mean",
+) -> Tensor:
+    """序列的交叉熵，填充位置（超出有效长度的时间步）不计入损失。
+
+    ``logits``：``(B, T, V)``；``labels``：``(B, T)``；``valid_len``：``(B,)``。
+    ``reduction="mean"`` 返回**每个有效词元**的平均损失，它的指数就是困惑度；
+    ``"sum"`` 返回总和，``"none"`` 返回 ``(B, T)``（填充位置为 0）。
+
+    与 d2l 的 ``MaskedSoftmaxCELoss`` 的区别：d2l 对每个序列在全部 ``T`` 个时间步上求平均
+    （填充位置按 0 计入分母），训练时打印的“loss”又除以有效词元总数，所以 d2l 打印的数值
+    等于这里的 ``"mean"`` 再除以 ``T``（例如 ``T=10`` 时，d2l 的 0.019 相当于每词元约 0.19）。
+    """
+    per_token = F.cross_entropy(logits.transpose(1, 2), labels, reduction="none")  # (B, T)
+    mask = sequence_mask(valid_len, labels.shape[1])
+    per_token = per_token * mask
+    if reduction == "none":
+        return per_token
+    total = per_token.sum()
+    if reduction == "sum":
+        return total
+    return total / mask.sum().clamp(min=1)
