@@ -27,10 +27,10 @@ __version__ = "0.1.0"
 # 子包在第一次用到时才导入（PEP 562）：``dlzh.optim.xxx`` 和 ``from dlzh import optim`` 照常可用，
 # 但一页只导入它真正用到的子包。书的构建工具按页记下内核导入过哪些 dlzh 模块，改一个模块只
 # 重新执行用到它的页面；如果 ``import dlzh`` 就导入全部子包，每一页都会“依赖”每一个模块。
-_SUBPACKAGES = ("bench", "data", "distributed", "models", "optim", "plot", "train")
+_SUBPACKAGES = ("bench", "data", "distributed", "models", "optim", "plot", "text", "train")
 
 if TYPE_CHECKING:
-    from dlzh import bench, data, distributed, models, optim, plot, train
+    from dlzh import bench, data, distributed, models, optim, plot, text, train
 
 
 def __getattr__(name: str):
@@ -63,5 +63,6 @@ __all__ = [
     "set_seed",
     "settings",
     "start_page",
+    "text",
     "train",
 ]
