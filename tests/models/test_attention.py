@@ -141,6 +141,7 @@ def test_multi_head_attention_matches_torch(dtype, tol):
     attn_mask = torch.rand(tq, tk) < 0.3
     attn_mask[:, 0] = False  # 每个查询至少能看到第一个键（PyTorch 对全被掩蔽的行给出 nan）
     float_mask = torch.randn(tq, tk, dtype=dtype)  # 加性浮点掩码
+    kpm_float = torch.randn(b, tk, dtype=dtype).masked_fill(kpm, float("-inf"))
     per_head = torch.rand(b * h, tq, tk) < 0.3
     per_head[..., 0] = False
     cases = [
@@ -149,15 +150,20 @@ def test_multi_head_attention_matches_torch(dtype, tol):
         {"attn_mask": attn_mask},
         {"key_padding_mask": kpm, "attn_mask": attn_mask},
         {"attn_mask": float_mask},
+        {"attn_mask": float_mask, "key_padding_mask": kpm_float},  # 两个加性掩码相加
         {"attn_mask": per_head, "key_padding_mask": kpm},
         {"key_padding_mask": kpm, "average_attn_weights": False},
     ]
     with torch.no_grad():
         for kwargs in cases:
             out_t, w_t = theirs(q, k, v, **kwargs)
-            out_o, w_o = ours(q, k, v, **kwargs)
+            out_o, w_o = ours(q, k, v, **kwargs)  # 要权重：逐步写出的路径
             torch.testing.assert_close(out_o, out_t, atol=tol, rtol=tol)
             torch.testing.assert_close(w_o, w_t, atol=tol, rtol=tol)
+            # 不要权重：默认走融合的 scaled_dot_product_attention，结果相同
+            fused, none = ours(q, k, v, need_weights=False, **kwargs)
+            assert none is None
+            torch.testing.assert_close(fused, out_t, atol=tol, rtol=tol)
         # 自注意力 + 因果掩码，need_weights=False（PyTorch 此时可能走融合的快速路径）
         x = q
         out_t, none_t = theirs(x, x, x, attn_mask=causal_mask(tq), need_weights=False)
@@ -182,6 +188,20 @@ def test_multi_head_attention_padding_keys_get_zero_weight_and_kdim():
     k2[1, 2:], v2[1, 2:] = 100.0, -100.0
     with torch.no_grad():
         torch.testing.assert_close(ours(q, k2, v2, key_padding_mask=kpm)[0], out_o)
+
+
+def test_fully_masked_rows_give_zero_not_nan():
+    torch.manual_seed(0)
+    mha = MultiHeadAttention(8, 2, fused=False).eval()
+    x = torch.randn(1, 3, 8)
+    float_mask = torch.zeros(3, 3)
+    float_mask[1] = float("-inf")  # 第 2 个查询什么都不许看
+    bool_mask = torch.zeros(3, 3, dtype=torch.bool)
+    bool_mask[1] = True
+    for mask in (float_mask, bool_mask):
+        _, w = mha(x, x, x, attn_mask=mask)
+        assert not torch.isnan(w).any() and torch.all(w[0, 1] == 0)
+        torch.testing.assert_close(w[0, [0, 2]].sum(-1), torch.ones(2))
 
 
 def test_multi_head_attention_rejects_bad_head_count():

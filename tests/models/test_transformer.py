@@ -11,6 +11,7 @@ from dlzh.models import (
     causal_mask,
     convert_torch_attention_state,
     greedy_decode,
+    keep_attention_weights,
     padding_mask,
     transformer_lr,
 )
@@ -50,9 +51,12 @@ def _pair(norm_first: bool, dtype=torch.float32) -> tuple[Transformer, nn.Transf
     return ours.eval(), theirs
 
 
+@pytest.mark.parametrize("fused", [True, False])
 @pytest.mark.parametrize("norm_first", [False, True])
-def test_transformer_matches_torch_with_masks(norm_first):
+def test_transformer_matches_torch_with_masks(norm_first, fused):
     ours, theirs = _pair(norm_first)
+    for layer in keep_attention_weights(ours, keep=False):
+        layer.fused = fused  # 两条注意力路径（融合的与逐步写出的）都与 PyTorch 对照
     b, s, t = 3, 7, 5
     src, tgt = torch.randn(b, s, E), torch.randn(b, t, E)
     src_pad = padding_mask(torch.tensor([7, 4, 2]), s)  # (B, S)，True = 填充
