@@ -4,6 +4,7 @@
 import pytest
 import torch
 from torchvision.models import VisionTransformer as TorchvisionViT
+from torchvision.models.vision_transformer import interpolate_embeddings
 
 from dlzh.models import (
     PatchEmbedding,
@@ -11,6 +12,9 @@ from dlzh.models import (
     convert_torchvision_vit_state,
     count_parameters,
     create_vit,
+    freeze_backbone_,
+    load_pretrained_vit_,
+    resize_pos_embed,
 )
 
 CFG = dict(image_size=32, patch_size=8, num_layers=2, num_heads=4, hidden_dim=32, mlp_dim=64)
@@ -61,9 +65,12 @@ def test_vit_parameter_count_equals_torchvision():
         vit_b = create_vit()
     assert count_parameters(vit_b) == 86_567_656
     # 线性探测：冻结主干只训练分类头
-    for name, p in ours.named_parameters():
-        p.requires_grad_(name.startswith("head."))
+    freeze_backbone_(ours)
     assert count_parameters(ours, trainable_only=True) == d * c + c
+    assert [n for n, p in ours.named_parameters() if p.requires_grad] == [
+        "head.weight",
+        "head.bias",
+    ]
 
 
 def test_vit_initialisation_follows_torchvision():
@@ -89,3 +96,42 @@ def test_class_token_pools_every_patch_and_other_channels():
     assert gray(torch.randn(2, 1, 32, 32)).shape == (2, 5)
     with pytest.raises(ValueError, match="patch_size"):
         create_vit(image_size=30, patch_size=8)
+
+
+def test_resize_pos_embed_matches_torchvision():
+    _, theirs = _pair()
+    state = interpolate_embeddings(48, 8, dict(theirs.state_dict()))  # 4x4 -> 6x6 的块网格
+    ours = resize_pos_embed(theirs.encoder.pos_embedding.detach(), 6)
+    assert ours.shape == (1, 37, 32)
+    torch.testing.assert_close(ours, state["encoder.pos_embedding"])
+    torch.testing.assert_close(ours[:, 0], theirs.encoder.pos_embedding[:, 0].detach())
+    same = theirs.encoder.pos_embedding.detach()
+    assert resize_pos_embed(same, 4) is same
+    with pytest.raises(ValueError, match="square"):
+        resize_pos_embed(torch.zeros(1, 1 + 12, 32), 4)
+
+
+def test_load_pretrained_for_fine_tuning_at_another_size_and_class_count():
+    _, theirs = _pair(num_classes=10)
+    # 同样的结构、不同的图像尺寸（48：6x6 个块）和类别数（5）
+    ours = create_vit(**{**CFG, "image_size": 48}, num_classes=5)
+    skipped = load_pretrained_vit_(ours, theirs.state_dict())
+    assert skipped == ["head.weight", "head.bias"]
+    assert torch.all(ours.head.weight == 0)  # 新分类头保持全 0
+    # 主干的输出与在同一尺寸上插值过位置嵌入的 torchvision 模型相同
+    big = TorchvisionViT(**{**CFG, "image_size": 48}, num_classes=10).eval()
+    big.load_state_dict(interpolate_embeddings(48, 8, dict(theirs.state_dict())))
+    x = torch.randn(2, 3, 48, 48)
+    with torch.no_grad():
+        tokens = big._process_input(x)
+        tokens = torch.cat([big.class_token.expand(2, -1, -1), tokens], dim=1)
+        torch.testing.assert_close(ours.eval().features(x), big.encoder(tokens))
+    # 结构不同时报错，而不是悄悄只载入一部分
+    deeper = create_vit(**{**CFG, "num_layers": 3}, num_classes=10)
+    with pytest.raises(ValueError, match="architecture"):
+        load_pretrained_vit_(deeper, theirs.state_dict())
+    # 同样的尺寸和类别数：全部载入，输出与 torchvision 完全相同
+    same = create_vit(**CFG, num_classes=10)
+    assert load_pretrained_vit_(same, theirs.state_dict()) == []
+    with torch.no_grad():
+        torch.testing.assert_close(same.eval()(x[..., :32, :32]), theirs(x[..., :32, :32]))

@@ -61,6 +61,9 @@ from dlzh.models.vit import (
     convert_torchvision_vit_state,
     count_parameters,
     create_vit,
+    freeze_backbone_,
+    load_pretrained_vit_,
+    resize_pos_embed,
 )
 from dlzh.models.weight_init import init_kaiming_, init_xavier_
 
@@ -111,10 +114,12 @@ __all__ = [
     "create_vgg",
     "create_vit",
     "dropout_layer",
+    "freeze_backbone_",
     "greedy_decode",
     "init_kaiming_",
     "init_xavier_",
     "keep_attention_weights",
+    "load_pretrained_vit_",
     "masked_softmax",
     "nadaraya_watson",
     "nin_block",
@@ -122,6 +127,7 @@ __all__ = [
     "pool2d",
     "position_shift_matrix",
     "relu",
+    "resize_pos_embed",
     "resnet_block",
     "sequence_mask",
     "sinusoidal_positions",

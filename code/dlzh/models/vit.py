@@ -18,6 +18,7 @@ import math
 import re
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from dlzh.models.attention import MultiHeadAttention, convert_torch_attention_state
@@ -188,3 +189,70 @@ def convert_torchvision_vit_state(state: dict[str, torch.Tensor]) -> dict[str, t
             name = re.sub(pattern, repl, name)
         renamed[name] = tensor
     return convert_torch_attention_state(renamed)
+
+
+def resize_pos_embed(pos_embed: torch.Tensor, grid_size: int) -> torch.Tensor:
+    """把位置嵌入 ``(1, 1 + g*g, D)`` 插值成 ``(1, 1 + grid_size**2, D)``，用于换一个输入尺寸微调。
+
+    位置嵌入是按块的网格排列的：把它还原成 ``(D, g, g)`` 的“图像”，双三次插值到新的网格，
+    再展平回去。类别词元的嵌入不对应任何位置，原样保留。与 torchvision 的
+    ``interpolate_embeddings`` 做法相同（``align_corners=True``）。
+    """
+    cls_pos, patch_pos = pos_embed[:, :1], pos_embed[:, 1:]  # (1, 1, D), (1, g*g, D)
+    old = math.isqrt(patch_pos.shape[1])
+    if old * old != patch_pos.shape[1]:
+        raise ValueError(
+            f"位置嵌入的块数 {patch_pos.shape[1]} 不是平方数，无法还原成正方形网格 / "
+            "number of patch positions is not a perfect square"
+        )
+    if old == grid_size:
+        return pos_embed
+    d = patch_pos.shape[-1]
+    grid = patch_pos.transpose(1, 2).reshape(1, d, old, old)  # (1, D, g, g)
+    grid = F.interpolate(grid, size=grid_size, mode="bicubic", align_corners=True)
+    patch_pos = grid.reshape(1, d, grid_size * grid_size).transpose(1, 2)  # (1, G*G, D)
+    return torch.cat([cls_pos, patch_pos], dim=1)
+
+
+def load_pretrained_vit_(
+    model: VisionTransformer, state: dict[str, torch.Tensor], *, from_torchvision: bool = True
+) -> list[str]:
+    """把预训练的 ``state_dict`` 载入 ``model``，为微调做准备，返回没有载入的参数名。
+
+    - ``from_torchvision=True`` 时先用 :func:`convert_torchvision_vit_state` 改名；
+    - 预训练时的图像尺寸不同（块网格不同）时，位置嵌入用 :func:`resize_pos_embed` 插值；
+    - 类别数不同时不载入分类头，保留 ``model`` 自己全 0 的新分类头（所以返回 ``head.*``）。
+
+    其他任何不匹配（层数、宽度不同）都直接报错，而不是悄悄只载入一部分。
+    """
+    if from_torchvision:
+        state = convert_torchvision_vit_state(state)
+    state = dict(state)
+    grid = math.isqrt(model.pos_embed.shape[1] - 1)
+    state["pos_embed"] = resize_pos_embed(state["pos_embed"], grid)
+    skipped = [
+        name
+        for name in ("head.weight", "head.bias")
+        if name in state and state[name].shape != model.state_dict()[name].shape
+    ]
+    for name in skipped:
+        del state[name]
+    result = model.load_state_dict(state, strict=False)
+    problems = [k for k in result.missing_keys if k not in skipped] + result.unexpected_keys
+    if problems:
+        raise ValueError(
+            f"预训练权重与模型结构不一致（层数或宽度不同？）：{problems[:5]} / "
+            "pretrained state does not match the model's architecture"
+        )
+    return skipped
+
+
+def freeze_backbone_(model: VisionTransformer) -> VisionTransformer:
+    """线性探测：冻结除分类头以外的所有参数，只训练 ``head``。
+
+    与完整微调对比，可以看出预训练的特征本身有多好（线性可分到什么程度），以及让主干也
+    适应新数据还能带来多少提升。优化器只应收到 ``requires_grad`` 的参数。
+    """
+    for name, p in model.named_parameters():
+        p.requires_grad_(name.startswith("head."))
+    return model
