@@ -15,6 +15,8 @@ from dlzh.models import (
     padding_mask,
     transformer_lr,
 )
+from dlzh.text.decoding import beam_search, greedy_search
+from dlzh.train import Seq2SeqStep, fit
 
 E, H, FF = 16, 4, 24
 
@@ -174,9 +176,11 @@ def test_seq2seq_transformer_valid_lengths_equal_pad_id_mask():
         assert not torch.allclose(model(src, tgt_in, torch.tensor([3, 3]))[0], by_pad[0])
 
 
-def test_reversal_task_is_learned_and_greedy_decoding_reproduces_it():
-    """把 4 个词元倒过来：训练时整句输入、预测时逐个生成，二者一致才能学会（因果掩码失效时，
-    训练损失照样很低，但贪心解码看不到“未来”而失败）。"""
+def test_reversal_task_is_learned_through_fit_and_greedy_decoding_reproduces_it():
+    """把 4 个词元倒过来，用 ``dlzh.train.fit`` 和循环神经网络一章的 ``Seq2SeqStep`` 训练。
+
+    训练时整句输入、预测时逐个生成，二者一致才能学会：因果掩码失效时，训练损失照样很低，
+    但贪心解码看不到“未来”而失败。"""
     torch.manual_seed(0)
     g = torch.Generator().manual_seed(0)
     pad, bos, eos, vocab = 0, 1, 2, 10
@@ -184,19 +188,45 @@ def test_reversal_task_is_learned_and_greedy_decoding_reproduces_it():
     def batch(n):
         x = torch.randint(3, vocab, (n, 4), generator=g)
         end = torch.full((n, 1), eos)
-        return torch.cat([x, end], 1), torch.cat([x.flip(1), end], 1)  # (n, 5), (n, 5)
+        lens = torch.full((n,), 5)
+        return torch.cat([x, end], 1), lens, torch.cat([x.flip(1), end], 1), lens  # (n, 5) ...
 
     model = Seq2SeqTransformer(vocab, vocab, pad, d_model=32, nhead=4, num_encoder_layers=1,
                                num_decoder_layers=1, dim_feedforward=64, dropout=0.0,
                                norm_first=True)  # fmt: skip
-    opt = torch.optim.Adam(model.parameters(), lr=5e-3)
-    for _ in range(80):
-        src, y = batch(64)
-        dec_in = torch.cat([torch.full((64, 1), bos), y[:, :-1]], 1)  # 强制教学
-        loss = nn.functional.cross_entropy(model(src, dec_in).reshape(-1, vocab), y.reshape(-1))
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    src, y = batch(200)
+    history = fit(
+        model, [batch(64) for _ in range(40)], 2, device="cpu", verbose=False,
+        optimizer=torch.optim.Adam(model.parameters(), lr=5e-3), step=Seq2SeqStep(bos),
+        classification=False,
+    )  # fmt: skip
+    assert history["train_loss"][1] < 0.3 * history["train_loss"][0]
+    assert history.last["train_loss"] < 0.2
+    src, _, y, _ = batch(200)
     out = greedy_decode(model, src, bos, eos, max_len=5)
     assert (out[:, 1:6] == y).all(1).float().mean() > 0.9
+
+
+def test_step_protocol_works_with_the_shared_greedy_and_beam_search():
+    torch.manual_seed(0)
+    pad, bos, eos = 0, 1, 2
+    model = Seq2SeqTransformer(11, 13, pad, d_model=E, nhead=H, num_encoder_layers=1,
+                               num_decoder_layers=1, dim_feedforward=FF, dropout=0.0).eval()  # fmt: skip
+    src = torch.tensor([[5, 6, 7, 2], [8, 9, 2, 0]])
+    batched = greedy_decode(model, src, bos, eos, max_len=6)
+    for b in range(2):
+        state = model.init_state(src[b : b + 1])
+        best = greedy_search(model.step, state, bos, eos, max_len=6)
+        n = len(best.tokens)
+        assert list(best.tokens) == batched[b, 1 : 1 + n].tolist()
+        # 束宽 1 的束搜索就是贪心搜索
+        one, _ = beam_search(model.step, state, bos, eos, 6, 1, model.select_state)
+        assert one.tokens == best.tokens
+        # 束宽 3：每个候选的累计对数概率都等于把它送回模型（强制教学）重新算出的值，
+        # 说明 select_state 在每步重排候选时，前缀和编码器输出跟着正确的行走
+        _, cands = beam_search(model.step, state, bos, eos, 6, 3, model.select_state)
+        assert len(cands) >= 3
+        for cand in [best, *cands]:
+            toks = list(cand.tokens)
+            with torch.no_grad():
+                lp = model(src[b : b + 1], torch.tensor([[bos, *toks[:-1]]])).log_softmax(-1)[0]
+            assert cand.log_prob == pytest.approx(float(lp[range(len(toks)), toks].sum()), abs=1e-4)

@@ -311,6 +311,36 @@ class Seq2SeqTransformer(nn.Module):
         memory, src_pad = self.encode(src, src_valid_len)
         return self.decode(tgt_in, memory, src_pad)  # (B, T, tgt_vocab)
 
+    @torch.no_grad()
+    def init_state(
+        self, src: torch.Tensor, src_valid_len: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """逐词解码的初始状态：``(编码器输出, 源的填充掩码, 已生成的前缀（空）)``。
+
+        与 :meth:`step`、:meth:`select_state` 一起交给 :mod:`dlzh.text.decoding` 的贪心搜索和
+        束搜索（与循环神经网络一章的解码器用同一套搜索代码）。调用前先 ``model.eval()``。
+        """
+        memory, src_pad = self.encode(src, src_valid_len)
+        prefix = torch.empty(src.shape[0], 0, dtype=torch.long, device=src.device)  # (k, 0)
+        return memory, src_pad, prefix
+
+    @torch.no_grad()
+    def step(self, tokens: torch.Tensor, state: tuple) -> tuple[torch.Tensor, tuple]:
+        """走一步：把上一个词元 ``tokens (k,)`` 接到前缀后面，返回下一个词元的对数概率 ``(k, V)``（在 CPU 上）。
+
+        解码器没有循环神经网络那样的隐状态，“状态”就是整个前缀：每步把前缀重新送进解码器。
+        """
+        memory, src_pad, prefix = state
+        prefix = torch.cat([prefix, tokens.to(prefix.device).reshape(-1, 1)], dim=1)  # (k, t + 1)
+        logits = self.decode(prefix, memory, src_pad)[:, -1]  # (k, V)
+        return logits.log_softmax(dim=-1).cpu(), (memory, src_pad, prefix)
+
+    @staticmethod
+    def select_state(state: tuple, idx: torch.Tensor) -> tuple:
+        """按下标挑出（可重复）状态的行，束搜索用它复制和重排候选。"""
+        idx = idx.to(state[0].device)
+        return tuple(t.index_select(0, idx) for t in state)
+
 
 @torch.no_grad()
 def greedy_decode(
