@@ -43,6 +43,8 @@ from dlzh.models.norms import (
     LayerNormScratch,
 )
 from dlzh.models.resnet import Residual, create_resnet18, resnet_block
+from dlzh.models.rnn import RecurrentScratch, RNNLanguageModel, gru_step, lstm_step, rnn_step
+from dlzh.models.seq2seq import EncoderDecoder, Seq2SeqDecoder, Seq2SeqEncoder, translate
 from dlzh.models.transformer import (
     Seq2SeqTransformer,
     Transformer,
@@ -74,6 +76,7 @@ __all__ = [
     "DenseBlock",
     "DotProductAttention",
     "DropoutScratch",
+    "EncoderDecoder",
     "GroupNormScratch",
     "Inception",
     "InstanceNormScratch",
@@ -83,7 +86,11 @@ __all__ = [
     "NadarayaWatsonRegression",
     "PatchEmbedding",
     "PositionalEncoding",
+    "RNNLanguageModel",
+    "RecurrentScratch",
     "Residual",
+    "Seq2SeqDecoder",
+    "Seq2SeqEncoder",
     "Seq2SeqTransformer",
     "SoftmaxRegressionScratch",
     "Transformer",
@@ -116,10 +123,12 @@ __all__ = [
     "dropout_layer",
     "freeze_backbone_",
     "greedy_decode",
+    "gru_step",
     "init_kaiming_",
     "init_xavier_",
     "keep_attention_weights",
     "load_pretrained_vit_",
+    "lstm_step",
     "masked_softmax",
     "nadaraya_watson",
     "nin_block",
@@ -129,12 +138,14 @@ __all__ = [
     "relu",
     "resize_pos_embed",
     "resnet_block",
+    "rnn_step",
     "sequence_mask",
     "sinusoidal_positions",
     "softmax",
     "split_gap_model",
     "transformer_lr",
     "transition_block",
+    "translate",
     "upsample_cam",
     "vgg_block",
 ]
