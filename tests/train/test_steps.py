@@ -12,7 +12,7 @@ from torch import nn
 from dlzh.models.rnn import RecurrentScratch, RNNLanguageModel
 from dlzh.models.seq2seq import EncoderDecoder, Seq2SeqDecoder, Seq2SeqEncoder
 from dlzh.text import RandomSequenceIterator, SequentialSequenceIterator, TensorBatches
-from dlzh.train import evaluate, fit
+from dlzh.train import evaluate, fit, summarize
 from dlzh.train.losses import masked_softmax_cross_entropy
 from dlzh.train.steps import LanguageModelStep, Seq2SeqStep, StepOutput
 
@@ -74,6 +74,7 @@ def test_perplexity_is_exp_of_the_token_weighted_mean_loss():
     record = history.last
     assert record["train_ppl"] == pytest.approx(math.exp(record["train_loss"]))
     assert record["test_ppl"] == pytest.approx(math.exp(record["test_loss"]))
+    assert f"困惑度 {record['train_ppl']:.2f}" in summarize(history)
     replay = RandomSequenceIterator(CORPUS, batch_size=7, num_steps=6, seed=5)
     total, tokens = 0.0, 0
     with torch.no_grad():

@@ -61,6 +61,10 @@ def parse_pairs(
 
     每行按制表符分列，取前两列（第三列及以后是出处，忽略），按空格切成词元；
     少于两列或有一侧为空的行跳过。``num_examples`` 限制读取的句子对数。
+
+    与 d2l 的 ``tokenize_nmt`` 的两处差别：d2l 在行号 ``i > num_examples`` 时才停止，
+    实际读入 ``num_examples + 1`` 行（默认 601 对）；d2l 按单个空格切分（``split(' ')``），
+    连续空格会产生空词元，这里按任意空白切分。
     """
     source: list[list[str]] = []
     target: list[list[str]] = []

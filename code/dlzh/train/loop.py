@@ -358,6 +358,8 @@ def summarize(
         parts.append(f"测试准确率 {last['test_acc']:.3f}")
     elif "test_loss" in last:
         parts.append(f"测试损失 {last['test_loss']:.4f}")
+    if "train_ppl" in last:  # 语言模型与序列到序列（见 dlzh.train.steps）
+        parts.append(f"困惑度 {last['train_ppl']:.2f}")
     speed = f"{last.get('examples_per_sec', 0.0):,.0f} 样本/秒"
     if device is not None:
         speed += f"（{device}{'，' + precision if precision else ''}）"
