@@ -213,6 +213,8 @@ def test_step_protocol_works_with_the_shared_greedy_and_beam_search():
                                num_decoder_layers=1, dim_feedforward=FF, dropout=0.0).eval()  # fmt: skip
     src = torch.tensor([[5, 6, 7, 2], [8, 9, 2, 0]])
     batched = greedy_decode(model, src, bos, eos, max_len=6)
+    by_len = greedy_decode(model, src, bos, eos, max_len=6, src_valid_len=torch.tensor([4, 3]))
+    assert torch.equal(by_len, batched)  # 有效长度与 <pad> 给出同样的填充掩码
     for b in range(2):
         state = model.init_state(src[b : b + 1])
         best = greedy_search(model.step, state, bos, eos, max_len=6)

@@ -133,7 +133,7 @@ def nadaraya_watson(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Nadaraya-Watson 核回归（高斯核）：``f(x) = sum_i softmax(-(x - x_i)^2 / (2 h^2)) y_i``。
 
-    这是最早的“注意力汇聚”：查询是 ``x``，键是训练输入 ``x_i``，值是训练输出 ``y_i``。
+    它（1964 年）可以看作一种注意力汇聚：查询是 ``x``，键是训练输入 ``x_i``，值是训练输出 ``y_i``。
     它没有要学习的参数（非参数），带宽 ``h`` 越小，权重越集中在最近的训练样本上。
     返回 ``(预测 (n_query,), 注意力权重 (n_query, n_train))``。
     """

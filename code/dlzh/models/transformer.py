@@ -344,7 +344,12 @@ class Seq2SeqTransformer(nn.Module):
 
 @torch.no_grad()
 def greedy_decode(
-    model: Seq2SeqTransformer, src: torch.Tensor, bos_id: int, eos_id: int, max_len: int
+    model: Seq2SeqTransformer,
+    src: torch.Tensor,
+    bos_id: int,
+    eos_id: int,
+    max_len: int,
+    src_valid_len: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """贪心解码：每步取对数几率最大的词元，直到全部序列生成 ``<eos>`` 或长度达到 ``max_len``。
 
@@ -354,7 +359,7 @@ def greedy_decode(
     """
     was_training = model.training
     model.eval()
-    memory, src_pad = model.encode(src)
+    memory, src_pad = model.encode(src, src_valid_len)
     out = torch.full((src.shape[0], 1), bos_id, dtype=torch.long, device=src.device)
     done = torch.zeros(src.shape[0], dtype=torch.bool, device=src.device)
     for _ in range(max_len):
