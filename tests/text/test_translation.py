@@ -97,3 +97,34 @@ def test_min_freq_two_maps_rare_words_to_unk():
 def test_tensor_batches_rejects_mismatched_lengths():
     with pytest.raises(ValueError, match="第 0 维"):
         TensorBatches((torch.zeros(3), torch.zeros(4)), batch_size=2)
+
+
+def _offline_d2l(monkeypatch, tmp_path):
+    """模拟离线：d2l 的压缩包取不到，Tatoeba 的文件在镜像里。"""
+    import dlzh.data
+    from dlzh.data import DataNotFoundError
+
+    def missing(dataset, filename):
+        raise DataNotFoundError(f"{dataset}/{filename} 不在任何来源中")
+
+    tatoeba = tmp_path / "fra.txt"
+    tatoeba.write_text(FIXTURE, encoding="utf-8")
+    monkeypatch.setattr(dlzh.data, "fetch_extracted", missing)
+    monkeypatch.setattr(dlzh.data, "fetch", lambda dataset, filename: tatoeba)
+
+
+def test_smoke_mode_falls_back_to_tatoeba_and_says_so(monkeypatch, tmp_path, capsys):
+    _offline_d2l(monkeypatch, tmp_path)
+    monkeypatch.setenv("DLZH_SMOKE", "1")
+    data = load_translation(num_steps=6, num_examples=None, source="d2l", min_freq=1)
+    assert data.source == "tatoeba: fra.txt" and data.num_pairs == 7
+    assert "冒烟模式" in capsys.readouterr().out
+
+
+def test_a_real_build_does_not_swap_the_data_silently(monkeypatch, tmp_path):
+    from dlzh.data import DataNotFoundError
+
+    _offline_d2l(monkeypatch, tmp_path)
+    monkeypatch.delenv("DLZH_SMOKE", raising=False)
+    with pytest.raises(DataNotFoundError):
+        load_translation(num_steps=6, source="d2l")
