@@ -262,3 +262,20 @@ def test_keep_attention_weights_records_per_head_weights():
     assert layers[0].attention_weights is None
     layers[0](x, x, x)
     assert layers[0].attention_weights is None
+
+
+@pytest.mark.parametrize("fused", [True, False])
+def test_multi_head_attention_under_bf16_autocast(fused):
+    """``fit(amp="bf16")`` 在自动混合精度下运行注意力：掩码仍然精确，结果接近 float32。"""
+    torch.manual_seed(0)
+    mha = MultiHeadAttention(16, 4, fused=fused).eval()
+    x = torch.randn(2, 5, 16)
+    kpm = padding_mask(torch.tensor([5, 2]), 5)
+    with torch.no_grad():
+        ref, _ = mha(x, x, x, key_padding_mask=kpm, need_weights=False)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            out, _ = mha(x, x, x, key_padding_mask=kpm, need_weights=False)
+            _, w = mha(x, x, x, key_padding_mask=kpm, average_attn_weights=False)
+    assert out.dtype == torch.bfloat16
+    torch.testing.assert_close(out.float(), ref, atol=5e-2, rtol=5e-2)
+    assert torch.all(w[1, ..., 2:] == 0)

@@ -162,6 +162,21 @@ def test_transformer_lr_warmup_then_inverse_sqrt():
     assert transformer_lr(0, d, warmup) == lrs[0]
 
 
+def test_tied_output_layer_shares_the_target_embedding():
+    kw = dict(d_model=E, nhead=H, num_encoder_layers=1, num_decoder_layers=1, dim_feedforward=FF)
+    untied, tied = (
+        Seq2SeqTransformer(11, 13, 0, **kw),
+        Seq2SeqTransformer(11, 13, 0, **kw, tie_output=True),
+    )
+    assert tied.generator.weight is tied.tgt_embed.weight
+    count = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731
+    assert count(untied) - count(tied) == 13 * E
+    logits = tied(torch.tensor([[3, 4, 2]]), torch.tensor([[1, 5]]))
+    logits.sum().backward()
+    # 词元 7 不在目标输入里：它那一行的梯度只可能来自输出层，说明两者确实是同一个矩阵
+    assert tied.tgt_embed.weight.grad is not None and tied.tgt_embed.weight.grad[7].abs().sum() > 0
+
+
 def test_seq2seq_transformer_valid_lengths_equal_pad_id_mask():
     torch.manual_seed(0)
     model = Seq2SeqTransformer(11, 13, 0, d_model=E, nhead=H, num_encoder_layers=1,

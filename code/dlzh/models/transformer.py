@@ -243,8 +243,8 @@ class Transformer(nn.Module):
 class Seq2SeqTransformer(nn.Module):
     """完整的翻译模型：词嵌入（乘 ``sqrt(d_model)``）+ 正弦位置编码 + :class:`Transformer` + 输出层。
 
-    乘 ``sqrt(d_model)`` 是因为嵌入按 ``1/sqrt(d_model)`` 的尺度初始化，放大后与取值在
-    ``[-1, 1]`` 的位置编码量级相当，位置信息不至于淹没词元信息。``forward`` 接受词元索引和
+    乘 ``sqrt(d_model)`` 是因为嵌入按 ``1/sqrt(d_model)`` 的尺度初始化（这个尺度适合与输出层共用，
+    见 ``tie_output``），放大后与取值在 ``[-1, 1]`` 的位置编码量级相当，两者都不会淹没对方。``forward`` 接受词元索引和
     填充词元的索引 ``pad_id``，自己构造填充掩码与因果掩码，返回对数几率 ``(B, T, tgt_vocab)``。
     """
 
@@ -261,6 +261,7 @@ class Seq2SeqTransformer(nn.Module):
         dropout: float = 0.1,
         norm_first: bool = False,
         max_len: int = 1000,
+        tie_output: bool = False,
     ) -> None:
         super().__init__()
         self.pad_id, self.d_model = pad_id, d_model
@@ -274,6 +275,8 @@ class Seq2SeqTransformer(nn.Module):
         self.generator = nn.Linear(d_model, tgt_vocab)
         for emb in (self.src_embed, self.tgt_embed):
             nn.init.normal_(emb.weight, std=d_model**-0.5)
+        if tie_output:  # 输出层与目标词嵌入共用一个矩阵（原论文的做法），少 V*d 个参数
+            self.generator.weight = self.tgt_embed.weight
 
     def _embed(self, embedding: nn.Embedding, tokens: torch.Tensor) -> torch.Tensor:
         return self.pos(embedding(tokens) * math.sqrt(self.d_model))  # (B, T, E)
