@@ -17,6 +17,7 @@ from dlzh.models.attention import (
     sequence_mask,
     sinusoidal_positions,
 )
+from dlzh.models.bahdanau import BahdanauDecoder
 from dlzh.models.cam import class_activation_map, compute_cam, split_gap_model, upsample_cam
 from dlzh.models.conv import (
     Conv2DScratch,
@@ -71,6 +72,7 @@ from dlzh.models.weight_init import init_kaiming_, init_xavier_
 
 __all__ = [
     "AdditiveAttention",
+    "BahdanauDecoder",
     "BatchNormScratch",
     "Conv2DScratch",
     "DenseBlock",
