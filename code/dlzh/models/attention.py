@@ -63,6 +63,7 @@ def masked_softmax(
     ``nan``），再把被掩蔽位置的权重置为 0：一整行都被掩蔽时，这一行的权重全为 0。
     """
     if valid_lens is not None:
+        valid_lens = valid_lens.to(scores.device)
         if valid_lens.dim() == 1:  # (B,) -> (B, 1, ..., 1)，对所有查询广播
             valid_lens = valid_lens.reshape(-1, *([1] * (scores.dim() - 2)))
         lens_keep = sequence_mask(valid_lens, scores.shape[-1])  # (B, Q, K)
