@@ -105,3 +105,15 @@ def test_peak_memory_is_none_on_cpu_but_the_function_runs():
     calls = []
     assert peak_memory_mb(lambda: calls.append(1), "cpu") is None
     assert calls == [1]
+
+
+def test_first_timing_writes_nothing_to_stderr() -> None:
+    """书页把 stderr 当构建警告：导入 torch.utils.benchmark 时那条 CUDA 警告不能漏出来。"""
+    import subprocess
+    import sys
+
+    code = "import dlzh.bench as b; b.benchmark(lambda: None, repeats=1, warmup=0)"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert done.stderr == ""

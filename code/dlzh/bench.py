@@ -15,13 +15,14 @@
 
 from __future__ import annotations
 
+import functools
+import logging
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 from torch import nn
-from torch.utils.benchmark import timer as synced_clock
 
 __all__ = [
     "Timing",
@@ -49,6 +50,28 @@ class Timing:
             f"{self.name}: 中位数 {self.median_ms:.3f} ms（最小 {self.min_ms:.3f}，"
             f"最大 {self.max_ms:.3f}，{self.repeats} 次）"
         )
+
+
+@functools.cache
+def _torch_timer() -> Callable[[], float]:
+    """第一次计时时才导入 ``torch.utils.benchmark``。
+
+    它在导入时会经由 ``torch.utils.cpp_extension`` 向 stderr 记一条“找不到 CUDA 运行时”的警告；
+    构建书时 stderr 会变成构建警告，所以导入期间把这个记录器调到 ERROR。
+    """
+    logger = logging.getLogger("torch.utils.cpp_extension")
+    previous = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        from torch.utils.benchmark import timer
+    finally:
+        logger.setLevel(previous)
+    return timer
+
+
+def synced_clock() -> float:
+    """与 ``torch.utils.benchmark.Timer`` 相同的时钟：有 CUDA 时先同步再读时间（秒）。"""
+    return _torch_timer()()
 
 
 def benchmark(
