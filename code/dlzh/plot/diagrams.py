@@ -875,7 +875,10 @@ def mlp_computational_graph(n: int = 8, d: int = 5, h: int = 4, q: int = 3) -> F
         )
         if name in shapes:
             shape = "×".join(str(v) for v in shapes[name])
-            ax.text(px, py - 0.42, shape, ha="center", va="top", fontsize=8, color="#555555")
+            if name == "y":  # y 的下方是通往 ℓ 的箭头，形状写在右边
+                ax.text(px + 0.6, py, shape, ha="left", va="center", fontsize=8, color="#555555")
+            else:
+                ax.text(px, py - 0.42, shape, ha="center", va="top", fontsize=8, color="#555555")
     for (px, py), label in ops.values():
         _circle(ax, px, py, label, r=0.36, fontsize=8 if "cdot" in label else 11)
 
