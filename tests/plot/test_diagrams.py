@@ -235,3 +235,29 @@ def test_drawing_does_not_consume_the_pages_random_numbers(name):
     torch.manual_seed(0)
     getattr(diagrams, name)()
     assert torch.equal(torch.rand(3), expected)
+
+
+def test_rnn_unrolled_has_one_column_per_time_step_and_real_shapes():
+    fig = diagrams.rnn_unrolled(num_steps=3, batch_size=2, num_inputs=28, num_hiddens=32)
+    # H_0 加上每个时间步的 X_t、H_t、O_t。
+    assert len(parts(fig, "dlzh-box")) == 1 + 3 * 3
+    # 每个时间步三条箭头：X_t→H_t、H_t→O_t、H_{t-1}→H_t（蓝色）。
+    arrows = parts(fig, "dlzh-arrow")
+    blue = [a for a in arrows if matplotlib.colors.to_hex(a.get_edgecolor()) == "#3d85c6"]
+    assert len(arrows) == 9 and len(blue) == 3
+    labels = texts(fig)
+    assert "$\\mathbf{H}_{3}$" in labels and "$\\mathbf{H}_{4}$" not in labels
+    # 形状来自前向计算：隐状态 n×h，输入和输出 n×词表大小。
+    assert labels.count("2×32") == 1 + 3 and labels.count("2×28") == 2 * 3
+    wider = texts(diagrams.rnn_unrolled(num_steps=4, batch_size=5, num_hiddens=7))
+    assert wider.count("5×7") == 1 + 4 and "$\\mathbf{O}_{4}$" in wider
+
+
+def test_rnn_unrolled_does_not_consume_the_pages_random_numbers():
+    import torch
+
+    torch.manual_seed(0)
+    expected = torch.rand(3)
+    torch.manual_seed(0)
+    diagrams.rnn_unrolled()
+    assert torch.equal(torch.rand(3), expected)

@@ -44,6 +44,7 @@ __all__ = [
     "padding",
     "pooling",
     "residual_block",
+    "rnn_unrolled",
     "stride",
     "vgg_block",
 ]
@@ -991,4 +992,86 @@ def momentum_vs_sgd(
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=8.5, ncol=1)
     ax.set_title("$f(x_1, x_2) = 0.1x_1^2 + 2x_2^2$：从 (-5, -2) 出发的两条路径", fontsize=10)
     fig.tight_layout()
+    return fig
+
+
+# ---------------------------------------------------------------- 循环神经网络
+
+
+@_keeps_rng
+def rnn_unrolled(
+    num_steps: int = 3,
+    batch_size: int = 2,
+    num_inputs: int = 28,
+    num_hiddens: int = 32,
+    num_outputs: int = 28,
+) -> Figure:
+    """循环神经网络按时间展开：每个时间步的输入 X_t、隐状态 H_t 和输出 O_t。
+
+    横向箭头把 H_{t-1} 传给 H_t，这正是“循环”；各时间步共用同一组参数（只在第一步标出）。
+    方框旁的形状来自一个真实的 :class:`dlzh.models.rnn.RecurrentScratch` 加输出层的前向计算。
+    """
+    from dlzh.models.rnn import RecurrentScratch
+
+    rnn = RecurrentScratch("rnn_tanh", num_inputs, num_hiddens)
+    head = nn.Linear(num_hiddens, num_outputs)
+    with torch.no_grad():
+        xs = torch.zeros(num_steps, batch_size, num_inputs)  # (T, n, d)
+        hs, h_last = rnn(xs)  # (T, n, h)
+        outs = head(hs)  # (T, n, q)
+    shapes = {"X": xs[0].shape, "H": hs[0].shape, "O": outs[0].shape, "H0": h_last[0].shape}
+
+    gap = 3.2
+    right = gap * num_steps + 2.0
+    fig, ax = _canvas((-1.0, right), (-1.1, 4.6))
+    ys = {"X": 0.0, "H": 2.0, "O": 4.0}
+    kinds = {"X": "input", "H": "fc", "O": "act"}
+    _box(ax, 0.0, ys["H"], "$\\mathbf{H}_0$", kind="input", w=1.2, h=0.7, fontsize=11)
+    ax.text(
+        0.0, ys["H"] - 0.55, "×".join(map(str, shapes["H0"])), ha="center", va="top", fontsize=8.5
+    )
+    for t in range(1, num_steps + 1):
+        x = gap * t
+        for name, y in ys.items():
+            _box(
+                ax,
+                x,
+                y,
+                f"$\\mathbf{{{name}}}_{{{t}}}$",
+                kind=kinds[name],
+                w=1.2,
+                h=0.7,
+                fontsize=11,
+            )
+            ax.text(
+                x + 0.68,
+                y + (0.42 if name == "H" else 0.0),
+                "×".join(map(str, shapes[name])),
+                ha="left",
+                va="bottom" if name == "H" else "center",
+                fontsize=8.5,
+            )
+        _arrow(ax, (x, ys["X"] + 0.35), (x, ys["H"] - 0.35))
+        _arrow(ax, (x, ys["H"] + 0.35), (x, ys["O"] - 0.35))
+        _arrow(ax, (x - gap + 0.6, ys["H"]), (x - 0.6, ys["H"]), color="#3d85c6", lw=1.6)
+        if t == 1:  # 参数在各时间步共享：只标一次
+            ax.text(x - 0.12, 1.0, "$\\mathbf{W}_{xh}$", ha="right", va="center", fontsize=9)
+            ax.text(x - 0.12, 3.0, "$\\mathbf{W}_{hq}$", ha="right", va="center", fontsize=9)
+            ax.text(
+                x - gap / 2,
+                ys["H"] + 0.15,
+                "$\\mathbf{W}_{hh}$",
+                ha="center",
+                va="bottom",
+                fontsize=9,
+                color="#3d85c6",
+            )
+    ax.text(
+        (right - 1.0) / 2,
+        -0.85,
+        "各时间步共用 $\\mathbf{W}_{xh}$、$\\mathbf{W}_{hh}$、$\\mathbf{W}_{hq}$；"
+        "蓝色箭头把隐状态传给下一个时间步",
+        ha="center",
+        fontsize=9,
+    )
     return fig
