@@ -17,7 +17,29 @@ DEMOS = Path(__file__).parent
 DDP_CHECK = DEMOS / "ddp_check.py"
 ZERO_CHECK = DEMOS / "zero_check.py"
 
-__all__ = ["DDP_CHECK", "DEMOS", "ZERO_CHECK", "parse_checks"]
+__all__ = ["DDP_CHECK", "DEMOS", "ZERO_CHECK", "parse_checks", "report_checks"]
+
+
+def report_checks(results: list[tuple[str, str, bool]]) -> int:
+    """在进程组里汇总各 rank 的检查结果，由 rank 0 按 :func:`parse_checks` 读的格式打印。
+
+    ``results`` 是本进程的 ``(名称, 细节, 是否通过)`` 列表。所有进程都要调用（内含集合通信），
+    调用后进程组被销毁；返回退出码：全部通过为 0，否则为 1。
+    """
+    import torch.distributed as dist
+
+    rank, world = dist.get_rank(), dist.get_world_size()
+    gathered: list = [None] * world
+    dist.all_gather_object(gathered, results)
+    all_ok = all(ok for per_rank in gathered for *_, ok in per_rank)
+    if rank == 0:
+        print(f"world_size={world} backend={dist.get_backend()}", flush=True)
+        for r, per_rank in enumerate(gathered):
+            for name, detail, ok in per_rank:
+                print(f"CHECK {name} rank={r} {detail} ok={ok}", flush=True)
+        print(f"ALL_OK={all_ok}", flush=True)
+    dist.destroy_process_group()
+    return 0 if all_ok else 1
 
 
 def parse_checks(output: str) -> list[dict[str, str]]:

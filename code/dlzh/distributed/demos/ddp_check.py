@@ -22,6 +22,8 @@ import torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel as DDP
 
+from dlzh.distributed.demos import report_checks
+
 TOL = 1e-6
 BATCH = 16  # 全局批量：能被 world_size * ACCUM 整除
 ACCUM = 2  # 梯度累加的小批量个数
@@ -106,17 +108,7 @@ def main() -> int:
         ("params_identical_after_step", f"spread_across_ranks={spread:.2e}", spread == 0.0)
     )
 
-    gathered: list = [None] * world
-    dist.all_gather_object(gathered, results)
-    all_ok = all(ok for per_rank in gathered for *_, ok in per_rank)
-    if rank == 0:
-        print(f"world_size={world} backend={dist.get_backend()}", flush=True)
-        for r, per_rank in enumerate(gathered):
-            for name, detail, ok in per_rank:
-                print(f"CHECK {name} rank={r} {detail} ok={ok}", flush=True)
-        print(f"ALL_OK={all_ok}", flush=True)
-    dist.destroy_process_group()
-    return 0 if all_ok else 1
+    return report_checks(results)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,8 @@ from torch import nn
 from torch.distributed.optim import ZeroRedundancyOptimizer
 from torch.nn.parallel import DistributedDataParallel as DDP
 
+from dlzh.distributed.demos import report_checks
+
 TOL = 1e-5
 BATCH, STEPS, LR = 16, 5, 1e-2
 
@@ -133,17 +135,7 @@ def main() -> int:
     if args.fsdp:
         results += check_fsdp(X, y, shard, reference)
 
-    gathered: list = [None] * world
-    dist.all_gather_object(gathered, results)
-    all_ok = all(ok for per_rank in gathered for *_, ok in per_rank)
-    if rank == 0:
-        print(f"world_size={world} backend={dist.get_backend()}", flush=True)
-        for r, per_rank in enumerate(gathered):
-            for name, detail, ok in per_rank:
-                print(f"CHECK {name} rank={r} {detail} ok={ok}", flush=True)
-        print(f"ALL_OK={all_ok}", flush=True)
-    dist.destroy_process_group()
-    return 0 if all_ok else 1
+    return report_checks(results)
 
 
 if __name__ == "__main__":
