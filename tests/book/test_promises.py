@@ -14,9 +14,10 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 BOOK = ROOT / "book"
 INTRODUCTIONS = [ROOT / "README.md", BOOK / "index.md", BOOK / "how-to-use.md"]
-# 计划中、但还没有任何页面的主题；某个主题的页面登记到目录后，这里的检查自动放行它。
-NOT_YET = ["扩散模型", "联邦学习", "ViT", "视觉 Transformer", "目标检测", "语义分割", "束搜索",
-           "diffusion", "federated", "detection", "segmentation"]  # fmt: skip
+# 书里没有页面的主题（content-map 之外）；介绍里提到它们就是空头承诺。若以后真的写了某个主题，
+# 它的页面登记到目录后，这里的检查自动放行它，test_the_check_would_catch_a_promise 会提醒更新此表。
+NOT_YET = ["强化学习", "图神经网络", "生成对抗网络", "推荐系统", "自然语言推断",
+           "reinforcement learning", "graph neural", "GAN", "recommender"]  # fmt: skip
 
 
 def toc() -> dict:
