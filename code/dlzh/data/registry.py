@@ -377,3 +377,31 @@ register(
         ),
     )
 )
+
+# Tiny-ImageNet（200 类，64x64）：官方压缩包在 cs231n 的网站上。来源没有公布摘要；这里的 md5 是
+# 社区代码普遍使用的值，与 ContinualAI/avalanche 的
+# avalanche/benchmarks/datasets/tiny_imagenet/tiny_imagenet.py 中写的一致。字节数没有可靠的公开来源。
+register(
+    DatasetSpec(
+        name="tiny-imagenet",
+        description="Tiny-ImageNet-200：ImageNet 的 200 个类别，64x64 图像，每类 500 张训练、50 张验证，ViT 微调使用",
+        mirror_subdir="tiny-imagenet",
+        license="仅限非商业研究与教学（ImageNet 使用条款） / ImageNet terms: non-commercial research",
+        homepage="http://cs231n.stanford.edu/",
+        files=(
+            DataFile(
+                "tiny-imagenet-200.zip",
+                "90528d7ca1a48142e341f4ef8d21d0de",
+                None,
+                ("http://cs231n.stanford.edu/tiny-imagenet-200.zip",),
+                algorithm="md5",
+                archive="zip",
+                members=(
+                    "tiny-imagenet-200/wnids.txt",
+                    "tiny-imagenet-200/words.txt",
+                    "tiny-imagenet-200/val/val_annotations.txt",
+                ),
+            ),
+        ),
+    )
+)
