@@ -1,5 +1,6 @@
 """绘图：中文字体样式、曲线、训练历史、图像网格和优化轨迹。"""
 
+from dlzh.plot.attention import show_heatmaps
 from dlzh.plot.figures import HISTORY_LABELS, plot_history, plot_lines, show_images
 from dlzh.plot.optim import plot_curves, plot_schedules, plot_trajectories_2d
 from dlzh.plot.style import CJK_FONTS, MissingCJKFontWarning, find_cjk_font, use_style
@@ -14,6 +15,7 @@ __all__ = [
     "plot_lines",
     "plot_schedules",
     "plot_trajectories_2d",
+    "show_heatmaps",
     "show_images",
     "use_style",
 ]
