@@ -13,6 +13,7 @@ from dlzh.train.losses import (
     cross_entropy_from_logits,
     cross_entropy_from_probs,
     distillation_loss,
+    masked_softmax_cross_entropy,
     smooth_labels,
     soft_target_cross_entropy,
     squared_loss,
@@ -189,3 +190,46 @@ def test_invalid_arguments(batch, kwargs):
     logits, labels = batch
     with pytest.raises(ValueError):
         distillation_loss(logits, logits, labels, **kwargs)
+
+
+@pytest.mark.parametrize("eps", [0.0, 0.1, 0.3])
+def test_masked_cross_entropy_label_smoothing_matches_torch_on_valid_tokens(eps):
+    g = torch.Generator().manual_seed(0)
+    logits, labels = torch.randn(3, 5, 7, generator=g), torch.randint(0, 7, (3, 5), generator=g)
+    valid = torch.tensor([5, 2, 3])
+    keep = torch.arange(5)[None, :] < valid[:, None]  # (B, T)
+    ours = masked_softmax_cross_entropy(logits, labels, valid, label_smoothing=eps)
+    ref = F.cross_entropy(logits[keep], labels[keep], label_smoothing=eps)  # 只取有效位置
+    torch.testing.assert_close(ours, ref)
+    # 与平滑后的概率目标的交叉熵相同（逐词元）
+    per_token = masked_softmax_cross_entropy(
+        logits, labels, valid, reduction="none", label_smoothing=eps
+    )
+    soft = smooth_labels(labels[keep], 7, eps)
+    expected = torch.sum(-soft * F.log_softmax(logits[keep], -1), -1)
+    torch.testing.assert_close(per_token[keep], expected)
+    # 填充位置不计入：为 0，改它们的对数几率不改变损失
+    assert bool((per_token[~keep] == 0).all())
+    garbage = logits.clone()
+    garbage[~keep] = 50.0
+    assert torch.equal(
+        masked_softmax_cross_entropy(garbage, labels, valid, label_smoothing=eps), ours
+    )
+
+
+def test_label_smoothing_raises_the_loss_floor():
+    """平滑后，即使对数几率把全部概率压在正确词元上，损失也不为 0；最优点是目标分布本身。"""
+    eps, v = 0.1, 6
+    labels = torch.tensor([[1, 4]])
+    valid = torch.tensor([2])
+    confident = F.one_hot(labels, v).float() * 30.0  # (1, 2, V)
+    plain = masked_softmax_cross_entropy(confident, labels, valid)
+    smoothed = masked_softmax_cross_entropy(confident, labels, valid, label_smoothing=eps)
+    assert float(plain) < 1e-6 and float(smoothed) > 1.0
+    optimum = smooth_labels(labels, v, eps).log()  # 对数几率 = 目标分布的对数
+    at_opt = masked_softmax_cross_entropy(optimum, labels, valid, label_smoothing=eps)
+    target = smooth_labels(labels[0], v, eps)
+    entropy = float(-(target * target.log()).sum(-1).mean())
+    assert float(at_opt) == pytest.approx(entropy)
+    with pytest.raises(ValueError, match="label_smoothing"):
+        masked_softmax_cross_entropy(confident, labels, valid, label_smoothing=1.5)

@@ -154,6 +154,7 @@ def masked_softmax_cross_entropy(
     labels: Tensor,
     valid_len: Tensor,
     reduction: Literal["mean", "sum", "none"] = "mean",
+    label_smoothing: float = 0.0,
 ) -> Tensor:
     """序列的交叉熵，填充位置（超出有效长度的时间步）不计入损失。
 
@@ -164,8 +165,16 @@ def masked_softmax_cross_entropy(
     与 d2l 的 ``MaskedSoftmaxCELoss`` 的区别：d2l 对每个序列在全部 ``T`` 个时间步上求平均
     （填充位置按 0 计入分母），训练时打印的“loss”又除以有效词元总数，所以 d2l 打印的数值
     等于这里的 ``"mean"`` 再除以 ``T``（例如 ``T=10`` 时，d2l 的 0.019 相当于每词元约 0.19）。
+
+    ``label_smoothing=ε``：标签平滑（《Attention Is All You Need》用 ε=0.1），每个有效位置的目标
+    从独热分布换成 ``(1-ε)·独热 + ε/V``，与 ``F.cross_entropy(label_smoothing=ε)`` 相同；填充位置
+    照样不计入。平滑后的损失有下限（目标分布的熵），不再能降到 0，它的指数也不再是困惑度。
     """
-    per_token = F.cross_entropy(logits.transpose(1, 2), labels, reduction="none")  # (B, T)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"label_smoothing 必须在 [0, 1] 内，收到 {label_smoothing}")
+    per_token = F.cross_entropy(
+        logits.transpose(1, 2), labels, reduction="none", label_smoothing=label_smoothing
+    )  # (B, T)
     mask = sequence_mask(valid_len, labels.shape[1])
     per_token = per_token * mask
     if reduction == "none":

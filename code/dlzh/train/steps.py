@@ -122,18 +122,20 @@ class Seq2SeqStep(Step):
 
     ``bos``：目标词表中 ``<bos>`` 的下标。损失是 :func:`masked_softmax_cross_entropy`
     （每个有效词元的平均），按有效词元数加权；迭代周期末同样记录困惑度。
-    ``fit``/``evaluate`` 用它时请传 ``classification=False``。
+    ``fit``/``evaluate`` 用它时请传 ``classification=False``。``label_smoothing=ε`` 时损失用
+    平滑后的目标（Transformer 原论文的 ε=0.1），此时记录的困惑度是平滑损失的指数，偏高。
     """
 
-    def __init__(self, bos: int) -> None:
+    def __init__(self, bos: int, label_smoothing: float = 0.0) -> None:
         self.bos = bos
+        self.label_smoothing = label_smoothing
 
     def __call__(self, model: nn.Module, batch: tuple[Any, ...], loss_fn) -> StepOutput:
         x, x_len, y, y_len = batch
         bos = torch.full((y.shape[0], 1), self.bos, dtype=y.dtype, device=y.device)
         dec_input = torch.cat([bos, y[:, :-1]], dim=1)  # (B, T)：强制教学
         logits = model(x, dec_input, x_len)  # (B, T, V)
-        loss = masked_softmax_cross_entropy(logits, y, y_len)
+        loss = masked_softmax_cross_entropy(logits, y, y_len, label_smoothing=self.label_smoothing)
         return StepOutput(loss, y_len.sum())
 
     def on_epoch_end(self, state) -> None:
