@@ -405,3 +405,79 @@ register(
         ),
     )
 )
+
+# 计算机视觉部分（微调、语义分割、图像增广）：摘要是 d2l 的 DATA_HUB 公布的 sha1（hotdog、VOC2012），
+# CIFAR-10 是 torchvision 公布的 md5。VOC2012 的第二个 URL 是官方来源。
+register(
+    DatasetSpec(
+        name="hotdog",
+        description="d2l 的热狗识别数据集：训练集 2000 张、测试集 1000 张，两个类别",
+        mirror_subdir="hotdog",
+        license="d2l 发布，图像来自网络，未单独声明许可 / published by d2l, no separate license stated",
+        files=(
+            DataFile(
+                "hotdog.zip",
+                "fba480ffa8aa7e0febbb511d181409f899b9baa5",
+                None,
+                (_D2L + "hotdog.zip",),
+                algorithm="sha1",
+                archive="zip",
+                members=("hotdog/train/hotdog", "hotdog/test/not-hotdog"),
+            ),
+        ),
+    )
+)
+
+register(
+    DatasetSpec(
+        name="voc2012",
+        description="Pascal VOC2012 训练验证集（语义分割用 SegmentationClass 与 ImageSets/Segmentation）",
+        mirror_subdir="voc2012",
+        license="Flickr 图像各有其许可；标注见 VOC 的使用条款 / see the PASCAL VOC terms of use",
+        homepage="http://host.robots.ox.ac.uk/pascal/VOC/voc2012/",
+        files=(
+            DataFile(
+                "VOCtrainval_11-May-2012.tar",
+                "4e443f8a2eca6b1dac8a6c57641b67dd40621a49",
+                None,
+                (
+                    _D2L + "VOCtrainval_11-May-2012.tar",
+                    "http://host.robots.ox.ac.uk/pascal/VOC/voc2012/VOCtrainval_11-May-2012.tar",
+                ),
+                algorithm="sha1",
+                archive="tar",
+                members=(
+                    "VOCdevkit/VOC2012/ImageSets/Segmentation/train.txt",
+                    "VOCdevkit/VOC2012/ImageSets/Segmentation/val.txt",
+                    "VOCdevkit/VOC2012/SegmentationClass",
+                    "VOCdevkit/VOC2012/JPEGImages",
+                ),
+            ),
+        ),
+    )
+)
+
+register(
+    DatasetSpec(
+        name="cifar-10",
+        description="CIFAR-10：10 类 32x32 彩色图像，训练集 50000 张、测试集 10000 张（Python 版）",
+        mirror_subdir="cifar-10",
+        license="CIFAR-10 (Krizhevsky, 2009), no explicit license",
+        homepage="https://www.cs.toronto.edu/~kriz/cifar.html",
+        files=(
+            DataFile(
+                "cifar-10-python.tar.gz",
+                "c58f30108f718f92721af3b95e74349a",
+                None,
+                ("https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",),
+                algorithm="md5",
+                archive="tar",
+                members=(
+                    "cifar-10-batches-py/data_batch_1",
+                    "cifar-10-batches-py/test_batch",
+                    "cifar-10-batches-py/batches.meta",
+                ),
+            ),
+        ),
+    )
+)
