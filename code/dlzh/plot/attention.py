@@ -76,6 +76,7 @@ def show_heatmaps(
         for j in range(num_cols):
             ax = axes[i, j]
             image = ax.imshow(grid[i, j], cmap=cmap, vmin=vmin, vmax=top, aspect="auto")
+            ax.grid(False)  # 全书样式的网格线会盖在格子上
             if i == num_rows - 1:
                 ax.set_xlabel(xlabel)
             if j == 0:
