@@ -58,3 +58,21 @@ def test_translate_greedy_equals_beam_of_one():
         _, h3 = translate(model, sentence, data.src_vocab, data.tgt_vocab, 6, beam_size=4)
         assert 1 <= len(h3.tokens) <= 6
         assert "<eos>" not in text1.split()
+
+
+def test_translate_passes_the_source_valid_length():
+    # 训练时 EncoderDecoder 把 X_valid_len 传给编码器和 init_state；翻译时也必须传，
+    # 否则带注意力的解码器会注意到源序列的填充。
+    data = load_translation(num_steps=6, num_examples=None, text=TEXT, min_freq=1)
+    model = _model(len(data.src_vocab), len(data.tgt_vocab))
+    seen = []
+    init_state = model.decoder.init_state
+
+    def recording_init_state(enc_outputs, *args):
+        seen.append(args)
+        return init_state(enc_outputs, *args)
+
+    model.decoder.init_state = recording_init_state
+    translate(model, "wow !", data.src_vocab, data.tgt_vocab, 6)
+    translate(model, "go . go . go .", data.src_vocab, data.tgt_vocab, 6, beam_size=2)
+    assert [a[0].tolist() for a in seen] == [[3], [6]]  # wow ! <eos>；截断到 num_steps

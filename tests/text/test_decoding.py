@@ -96,3 +96,34 @@ def test_score_and_bad_arguments():
         beam_search(step, state, BOS, EOS, 3, beam_size=0, select=select)
     with pytest.raises(ValueError, match="max_len"):
         greedy_search(step, state, BOS, EOS, max_len=0)
+
+
+@pytest.mark.parametrize("beam_size", [1, 2, 3])
+def test_trace_records_every_expansion_and_the_kept_ones(beam_size):
+    step, state, select = _toy_model(3)
+    trace: list = []
+    best, candidates = beam_search(
+        step, state, BOS, EOS, 4, beam_size=beam_size, select=select, trace=trace
+    )
+    assert 1 <= len(trace) <= 4
+    # 第一步只有一个存活候选（空前缀），扩展成词表大小那么多条。
+    assert len(trace[0].candidates) == VOCAB
+    alive = [()]
+    for record in trace:
+        assert len(record.candidates) == len(alive) * VOCAB
+        assert sum(record.kept) == min(beam_size, len(record.candidates))
+        # 累计对数概率由定义重算：入选的正是最高的 beam_size 条。
+        for hyp in record.candidates:
+            assert hyp.tokens[:-1] in alive
+            assert hyp.log_prob == pytest.approx(_log_prob(step, state, hyp.tokens), abs=1e-5)
+        kept_lp = [h.log_prob for h, k in zip(record.candidates, record.kept, strict=True) if k]
+        dropped = [h.log_prob for h, k in zip(record.candidates, record.kept, strict=True) if not k]
+        assert not dropped or min(kept_lp) >= max(dropped)
+        alive = [
+            h.tokens
+            for h, k in zip(record.candidates, record.kept, strict=True)
+            if k and h.tokens[-1] != EOS
+        ]
+    # 最终候选都出现在某一步入选的扩展里。
+    kept_all = {h.tokens for r in trace for h, k in zip(r.candidates, r.kept, strict=True) if k}
+    assert {c.tokens for c in candidates} <= kept_all and best.tokens in kept_all

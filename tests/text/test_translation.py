@@ -128,3 +128,16 @@ def test_a_real_build_does_not_swap_the_data_silently(monkeypatch, tmp_path):
     monkeypatch.delenv("DLZH_SMOKE", raising=False)
     with pytest.raises(DataNotFoundError):
         load_translation(num_steps=6, source="d2l")
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 6, 7, 50])
+def test_reading_only_the_head_gives_the_same_pairs_as_the_whole_text(n):
+    # load_translation 只预处理前面需要的行；结果必须与处理整个文本再取前 n 对相同，
+    # 包括其中有不成对的行（无制表符、空行、只有不间断空格的一侧）时。
+    text = "A.\t\u00a0\n" + FIXTURE + "\nLast one.\tLe dernier.\n"
+    data = load_translation(num_steps=8, num_examples=n, text=text, min_freq=1)
+    src, tgt = parse_pairs(preprocess_translation(text), n)
+    assert data.num_pairs == len(src) == min(n, 8)
+    for rows, vocab, lines in ((data.src, data.src_vocab, src), (data.tgt, data.tgt_vocab, tgt)):
+        for row, line in zip(rows, lines, strict=True):
+            assert vocab.to_tokens(row[: len(line)].tolist()) == line[:8]

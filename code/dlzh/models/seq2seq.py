@@ -82,11 +82,13 @@ class EncoderDecoder(nn.Module):
         return logits
 
 
-def _encode_sentence(sentence: str, src_vocab, num_steps: int, device) -> Tensor:
+def _encode_sentence(sentence: str, src_vocab, num_steps: int, device) -> tuple[Tensor, Tensor]:
+    """一个句子 -> ``(1, num_steps)`` 的下标和 ``(1,)`` 的有效长度（与训练数据的做法相同）。"""
     from dlzh.text.translation import EOS, PAD, preprocess_translation, truncate_pad
 
     tokens = [*src_vocab[preprocess_translation(sentence).split()], src_vocab[EOS]]
-    return torch.tensor([truncate_pad(tokens, num_steps, src_vocab[PAD])], device=device)
+    src = torch.tensor([truncate_pad(tokens, num_steps, src_vocab[PAD])], device=device)
+    return src, torch.tensor([min(len(tokens), num_steps)], device=device)
 
 
 @torch.no_grad()
@@ -104,15 +106,18 @@ def translate(
     """把一个源句子翻译成目标语言，返回（译文字符串，候选）。
 
     ``beam_size=None`` 用贪心搜索，否则用束宽为 ``beam_size`` 的束搜索（见 :mod:`dlzh.text.decoding`；
-    束宽 1 与贪心搜索结果相同）。译文不含 ``<eos>``。
+    束宽 1 与贪心搜索结果相同）。译文不含 ``<eos>``。源句子的有效长度与训练时一样传给编码器和
+    解码器的 ``init_state``。
     """
     from dlzh.text.translation import BOS, EOS
 
     device = device or next(model.parameters()).device
     was_training = model.training
     model.eval()
-    src = _encode_sentence(sentence, src_vocab, num_steps, device)  # (1, T)
-    state = model.decoder.init_state(model.encoder(src))
+    src, src_valid_len = _encode_sentence(sentence, src_vocab, num_steps, device)  # (1, T), (1,)
+    # 与训练时 EncoderDecoder.forward 一样把有效长度传给编码器和 init_state：本模块的 GRU 用不到它，
+    # 带注意力的解码器（如 dlzh.models.bahdanau）靠它忽略源序列的填充。
+    state = model.decoder.init_state(model.encoder(src, src_valid_len), src_valid_len)
 
     def step(tokens: Tensor, st):
         logits, st = model.decoder(tokens.to(device).unsqueeze(1), st)  # (k, 1, V)

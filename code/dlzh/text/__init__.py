@@ -1,7 +1,7 @@
 """文本与序列：词元化、词表、语言模型的语料与小批量、机器翻译数据、BLEU 和解码（贪心/束搜索）。"""
 
 from dlzh.text.bleu import bleu, ngram_precision
-from dlzh.text.decoding import Hypothesis, beam_search, greedy_search
+from dlzh.text.decoding import BeamStep, Hypothesis, beam_search, greedy_search
 from dlzh.text.sequences import (
     RandomSequenceIterator,
     SequentialSequenceIterator,
@@ -29,6 +29,7 @@ __all__ = [
     "EOS",
     "PAD",
     "UNK",
+    "BeamStep",
     "Hypothesis",
     "RandomSequenceIterator",
     "SequentialSequenceIterator",

@@ -21,7 +21,7 @@ from typing import Any
 
 import torch
 
-__all__ = ["Hypothesis", "beam_search", "greedy_search"]
+__all__ = ["BeamStep", "Hypothesis", "beam_search", "greedy_search"]
 
 StepFn = Callable[[torch.Tensor, Any], tuple[torch.Tensor, Any]]
 SelectFn = Callable[[Any, torch.Tensor], Any]
@@ -38,6 +38,18 @@ class Hypothesis:
     def score(self, alpha: float = 0.75) -> float:
         """d2l 的打分 :math:`\\log P / L^\\alpha`：不除以长度时，越长的序列乘的概率越多，越吃亏。"""
         return self.log_prob / max(len(self.tokens), 1) ** alpha
+
+
+@dataclass(frozen=True)
+class BeamStep:
+    """束搜索一个时间步的全部扩展：每条存活候选接上词表中每个词元得到的候选，以及它们是否入选。
+
+    ``candidates`` 按（存活候选，词元）的顺序排列，``kept[i]`` 表示第 ``i`` 条是否在累计对数概率
+    最高的 ``beam_size`` 条之中（入选且以 ``<eos>`` 结尾的候选就此结束）。画束搜索树时用它。
+    """
+
+    candidates: tuple[Hypothesis, ...]
+    kept: tuple[bool, ...]
 
 
 def _check_max_len(max_len: int) -> None:
@@ -73,11 +85,13 @@ def beam_search(
     beam_size: int,
     select: SelectFn,
     alpha: float = 0.75,
+    trace: list[BeamStep] | None = None,
 ) -> tuple[Hypothesis, list[Hypothesis]]:
     """束搜索，返回（最好的候选，按分数从高到低排列的全部候选）。
 
     ``state`` 是批量大小为 1 的初始状态（如编码器的输出），第一步之后用 ``select`` 复制成
-    ``beam_size`` 行。
+    ``beam_size`` 行。给出列表 ``trace`` 时，每个时间步向其中追加一个 :class:`BeamStep`
+    （全部扩展及是否入选），用来画出搜索树、看清哪些候选被剪掉。
     """
     _check_max_len(max_len)
     if beam_size < 1:
@@ -93,6 +107,19 @@ def beam_search(
         # 所有扩展中取累计对数概率最高的 beam_size 条；其中以 <eos> 结尾的移入完成列表，
         # 其余继续扩展。这样 beam_size=1 时每一步都与贪心搜索的选择相同。
         top_lp, top_idx = total.topk(min(beam_size, total.numel()))
+        if trace is not None:
+            chosen = set(top_idx.tolist())
+            trace.append(
+                BeamStep(
+                    tuple(
+                        Hypothesis(
+                            (*alive[i // vocab_size], i % vocab_size), lp, i % vocab_size == eos
+                        )
+                        for i, lp in enumerate(total.tolist())
+                    ),
+                    tuple(i in chosen for i in range(total.numel())),
+                )
+            )
         rows, next_alive, next_lp = [], [], []
         for lp, idx in zip(top_lp.tolist(), top_idx.tolist(), strict=True):
             row, tok = divmod(idx, vocab_size)
