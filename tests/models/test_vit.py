@@ -135,3 +135,27 @@ def test_load_pretrained_for_fine_tuning_at_another_size_and_class_count():
     assert load_pretrained_vit_(same, theirs.state_dict()) == []
     with torch.no_grad():
         torch.testing.assert_close(same.eval()(x[..., :32, :32]), theirs(x[..., :32, :32]))
+
+
+def test_torchvision_weights_are_fetched_with_hash_check_and_quiet_stderr(monkeypatch, capsys):
+    """下载走 torchvision 的权重接口：check_hash=True、不显示进度条，它写到 stderr 的提示被转到 stdout。"""
+    import sys
+
+    import torchvision.models._api as api
+
+    from dlzh.models.vit import torchvision_vit_b_16_state
+
+    calls = {}
+
+    def fake_load(url, *args, **kwargs):
+        calls.update(url=url, **kwargs)
+        sys.stderr.write(f'Downloading: "{url}"\n')
+        return {"class_token": torch.zeros(1, 1, 768)}
+
+    monkeypatch.setattr(api, "load_state_dict_from_url", fake_load)
+    state = torchvision_vit_b_16_state()
+    assert set(state) == {"class_token"}
+    assert calls["check_hash"] is True and calls["progress"] is False
+    assert calls["url"].endswith("vit_b_16-c867db91.pth")  # 文件名里嵌着摘要前缀
+    out = capsys.readouterr()
+    assert out.err == "" and "Downloading" in out.out

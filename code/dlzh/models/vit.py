@@ -14,8 +14,10 @@ ViT 的位置嵌入是学出来的（不是正弦编码）。与卷积网络相�
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
+import sys
 
 import torch
 import torch.nn.functional as F
@@ -256,3 +258,17 @@ def freeze_backbone_(model: VisionTransformer) -> VisionTransformer:
     for name, p in model.named_parameters():
         p.requires_grad_(name.startswith("head."))
     return model
+
+
+def torchvision_vit_b_16_state(progress: bool = False) -> dict[str, torch.Tensor]:
+    """torchvision 在 ImageNet-1k 上预训练的 ViT-B/16 的 ``state_dict``（``ViT_B_16_Weights.IMAGENET1K_V1``）。
+
+    经 torchvision 的权重接口下载到 ``torch.hub`` 的缓存目录，``check_hash=True``：文件名里嵌着
+    sha256 摘要的前缀，下载后逐字节核对，不一致就报错。torchvision 把“Downloading …”写到 stderr，
+    而构建书时 stderr 会变成警告，所以这里把它转到 stdout。离线且缓存里没有文件时抛出 ``OSError``
+    （``URLError``）。返回的参数名是 torchvision 的，用 :func:`load_pretrained_vit_` 载入。
+    """
+    from torchvision.models import ViT_B_16_Weights
+
+    with contextlib.redirect_stderr(sys.stdout):
+        return ViT_B_16_Weights.IMAGENET1K_V1.get_state_dict(progress=progress, check_hash=True)
