@@ -247,3 +247,22 @@ def test_step_protocol_works_with_the_shared_greedy_and_beam_search():
             with torch.no_grad():
                 lp = model(src[b : b + 1], torch.tensor([[bos, *toks[:-1]]])).log_softmax(-1)[0]
             assert cand.log_prob == pytest.approx(float(lp[range(len(toks)), toks].sum()), abs=1e-4)
+
+
+def test_seq2seq_step_passes_label_smoothing_to_the_masked_loss():
+    from dlzh.train.losses import masked_softmax_cross_entropy
+
+    torch.manual_seed(0)
+    model = Seq2SeqTransformer(11, 13, 0, d_model=E, nhead=H, num_encoder_layers=1,
+                               num_decoder_layers=1, dim_feedforward=FF, dropout=0.0).eval()  # fmt: skip
+    x, x_len = torch.tensor([[5, 6, 7, 2], [8, 9, 2, 0]]), torch.tensor([4, 3])
+    y, y_len = torch.tensor([[3, 4, 2], [5, 2, 0]]), torch.tensor([3, 2])
+    batch = (x, x_len, y, y_len)
+    with torch.no_grad():
+        logits = model(x, torch.tensor([[1, 3, 4], [1, 5, 2]]), x_len)  # <bos> + y[:, :-1]
+        smoothed = Seq2SeqStep(1, label_smoothing=0.1)(model, batch, None)
+        plain = Seq2SeqStep(1)(model, batch, None)
+    expected = masked_softmax_cross_entropy(logits, y, y_len, label_smoothing=0.1)
+    torch.testing.assert_close(smoothed.loss, expected)
+    torch.testing.assert_close(plain.loss, masked_softmax_cross_entropy(logits, y, y_len))
+    assert not torch.allclose(smoothed.loss, plain.loss) and int(smoothed.weight) == 5
