@@ -96,6 +96,7 @@ def test_roi_pool_and_roi_align_match_torchvision():
         (1.3, 2.6, 8.2, 7.9),
         (2.0, 1.0, 10.4, 8.6),
         (5.5, 5.5, 6.0, 6.2),
+        (2.5, 0.5, 6.5, 4.5),
         (-1.5, 7.0, 12.0, 10.0),
     ]
     for box in boxes:

@@ -130,7 +130,7 @@ def roi_pool(features: Tensor, box: Sequence[float], output_size: tuple[int, int
     子窗口的边界再向下/向上取整，所以子窗口大小不一、彼此可能重叠。
     """
     _, height, width = features.shape
-    x1, y1, x2, y2 = (round(float(v)) for v in box)
+    x1, y1, x2, y2 = (_round_half_away(float(v)) for v in box)
     roi_h, roi_w = max(y2 - y1 + 1, 1), max(x2 - x1 + 1, 1)
     out_h, out_w = output_size
     out = features.new_zeros(features.shape[0], out_h, out_w)  # (C, out_h, out_w)
@@ -143,6 +143,11 @@ def roi_pool(features: Tensor, box: Sequence[float], output_size: tuple[int, int
             if h1 > h0 and w1 > w0:  # 空的子窗口输出 0
                 out[:, i, j] = features[:, h0:h1, w0:w1].amax(dim=(1, 2))
     return out
+
+
+def _round_half_away(v: float) -> int:
+    """C 的 ``round``：0.5 远离 0 取整（Python 的 ``round`` 是银行家舍入，2.5 会变成 2）。"""
+    return int(math.copysign(math.floor(abs(v) + 0.5), v))
 
 
 def _bilinear(features: Tensor, y: float, x: float) -> Tensor:
