@@ -117,3 +117,15 @@ def test_roi_pool_hand_case():
     x = torch.arange(16.0).reshape(1, 4, 4)
     assert detection.roi_pool(x, (0, 0, 3, 3), (2, 2)).tolist() == [[[5.0, 7.0], [13.0, 15.0]]]
     assert detection.roi_pool(x, (0, 1, 3, 3), (2, 2)).tolist() == [[[9.0, 11.0], [13.0, 15.0]]]
+
+
+def test_metrics_accept_tensors_that_require_grad():
+    import warnings
+
+    preds = torch.randn(2, 8, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        detection.bbox_mae(preds, torch.zeros(2, 8), torch.ones(2, 8))
+        detection.class_error(
+            torch.randn(2, 3, 2, requires_grad=True), torch.zeros(2, 3, dtype=torch.long)
+        )

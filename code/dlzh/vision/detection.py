@@ -87,7 +87,7 @@ def class_error(cls_preds: Tensor, cls_labels: Tensor) -> float:
 
 def bbox_mae(bbox_preds: Tensor, bbox_labels: Tensor, bbox_masks: Tensor) -> float:
     """掩码后偏移量的平均绝对误差；与 d2l 一样除以全部分量个数（背景锚框的 0 也算在分母里）。"""
-    total = ((bbox_labels - bbox_preds) * bbox_masks).abs().sum()
+    total = ((bbox_labels - bbox_preds.detach()) * bbox_masks).abs().sum()  # 指标不需要梯度
     return float(total) / bbox_labels.numel()
 
 
