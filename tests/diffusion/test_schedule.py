@@ -10,7 +10,7 @@ from dlzh.diffusion import NoiseSchedule, linear_betas, sample
 diffusers = pytest.importorskip("diffusers")
 
 
-def reference(num_steps, start, end, float64=False):
+def reference(num_steps, start, end, float64=False, clip=False):
     """diffusers 的调度器（不裁剪 x_0，方差取后验方差 β̃_t，与论文和本书相同）。
 
     diffusers 用 float32 连乘 ᾱ_t：t 很小时 1-ᾱ_t 只有约 1e-4，相减的舍入误差被放大到 1e-5。
@@ -22,7 +22,8 @@ def reference(num_steps, start, end, float64=False):
         beta_start=start,
         beta_end=end,
         beta_schedule="linear",
-        clip_sample=False,
+        clip_sample=clip,
+        clip_sample_range=1.0,
         variance_type="fixed_small",
     )
     if float64:
@@ -127,3 +128,20 @@ def test_sample_with_the_true_noise_of_a_point_mass_recovers_it():
     assert kept[50].std() > 0.5  # 起点是标准正态噪声
     again, _ = sample(oracle, s, (16, 2), generator=torch.Generator().manual_seed(0))
     assert torch.equal(again, x0)
+
+
+@pytest.mark.parametrize("t", [0, 3, 700])
+def test_reverse_step_with_clipping_matches_diffusers_clip_sample(t):
+    ours = NoiseSchedule.linear(1000)
+    ref = reference(1000, 1e-4, 0.02, float64=True, clip=True)
+    g = torch.Generator().manual_seed(t)
+    xt = 3 * torch.randn(4, 1, 3, 3, generator=g)  # 大到 x_0 的估计一定会被裁剪
+    eps = torch.randn(4, 1, 3, 3, generator=g)
+    z = torch.randn(4, 1, 3, 3, generator=torch.Generator().manual_seed(5), dtype=torch.float64)
+    expected = ref.step(
+        eps.double(), t, xt.double(), generator=torch.Generator().manual_seed(5)
+    ).prev_sample
+    got = ours.reverse_step(xt, t, eps, noise=z.float(), clip=1.0)
+    torch.testing.assert_close(got.double(), expected, atol=1e-6, rtol=0)
+    unclipped = ours.reverse_step(xt, t, eps, noise=z.float())
+    assert not torch.allclose(got, unclipped)

@@ -114,10 +114,26 @@ class NoiseSchedule:
         )
         return mean, _gather(self.posterior_variance, t, xt.ndim)
 
-    def reverse_step(self, xt: Tensor, t: int, eps: Tensor, noise: Tensor | None = None) -> Tensor:
-        """从 :math:`p_\\theta(x_{t-1}|x_t)` 采一个样本；最后一步（t=0）只取均值，不再加噪。"""
+    def reverse_step(
+        self,
+        xt: Tensor,
+        t: int,
+        eps: Tensor,
+        noise: Tensor | None = None,
+        clip: float | None = None,
+    ) -> Tensor:
+        """从 :math:`p_\\theta(x_{t-1}|x_t)` 采一个样本；最后一步（t=0）只取均值，不再加噪。
+
+        ``clip`` 给定时（图像取 1.0），先由预测的噪声估计 x_0 并裁剪到 ``[-clip, clip]``，再代入
+        后验均值（Ho 等人的代码和 diffusers 的 ``clip_sample`` 都这样做）：没训练好的网络的误差
+        会在一步步去噪中累积放大，裁剪让样本留在数据的取值范围里。
+        """
         tt = torch.full((xt.shape[0],), t, device=xt.device, dtype=torch.long)
-        mean, var = self.reverse_mean_variance(xt, tt, eps)
+        if clip is None:
+            mean, var = self.reverse_mean_variance(xt, tt, eps)
+        else:
+            x0 = self.predict_x0(xt, tt, eps).clamp(-clip, clip)
+            mean, var = self.posterior_mean_variance(x0, xt, tt)
         if t == 0:
             return mean
         noise = torch.randn_like(xt) if noise is None else noise
@@ -133,12 +149,13 @@ def sample(
     generator: torch.Generator | None = None,
     device: torch.device | str = "cpu",
     keep: Sequence[int] = (),
+    clip: float | None = None,
 ) -> tuple[Tensor, dict[int, Tensor]]:
     """DDPM 采样（论文算法 2）：从 :math:`x_T\\sim\\mathcal N(0,I)` 出发，逐步去噪到 :math:`x_0`。
 
     ``model(x_t, t)`` 返回预测的噪声（``t`` 是从 0 开始的下标）。``keep`` 按论文的编号列出要保留的
     :math:`x_s`：``num_steps`` 是起点的纯噪声 :math:`x_T`，``0`` 是最终的样本 :math:`x_0`；
-    返回 ``(x_0, {s: x_s})``（保留的张量在 CPU 上）。噪声来自 ``generator``（在 CPU 上生成再搬到设备上，
+    返回 ``(x_0, {s: x_s})``（保留的张量在 CPU 上）。``clip`` 见 :meth:`NoiseSchedule.reverse_step`。噪声来自 ``generator``（在 CPU 上生成再搬到设备上，
     所以同一个种子在 CPU 和 GPU 上得到同样的噪声）。
     """
     device = torch.device(device)
@@ -154,7 +171,7 @@ def sample(
             kept[t + 1] = x.detach().cpu()
         tt = torch.full((shape[0],), t, device=device, dtype=torch.long)
         eps = model(x, tt)
-        x = schedule.reverse_step(x, t, eps, noise=randn() if t > 0 else None)
+        x = schedule.reverse_step(x, t, eps, noise=randn() if t > 0 else None, clip=clip)
     if 0 in wanted:
         kept[0] = x.detach().cpu()
     return x, kept
