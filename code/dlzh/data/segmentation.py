@@ -87,7 +87,9 @@ def voc_root(source: str = "voc", **synthetic: int) -> tuple[Path, str]:
         except DataNotFoundError:
             if not is_smoke():
                 raise
-            root = make_synthetic_voc(cache_dir() / "voc-synthetic", **synthetic)
+            # 图像要大于 full 档位的裁剪（d2l 的 320×480），否则全部被丢掉。
+            smoke = dict(n_train=64, n_val=32, height=336, width=496) | synthetic
+            root = make_synthetic_voc(cache_dir() / "voc-synthetic", **smoke)
             return root, "冒烟模式：取不到 VOC2012（离线），改用合成的几何图形数据检查代码路径"
     if source == "synthetic":
         root = make_synthetic_voc(cache_dir() / "voc-synthetic", **synthetic)
@@ -241,9 +243,11 @@ class VOCSegDataset(torch.utils.data.Dataset):
             for i, f in enumerate(features)
             if f.shape[1] >= crop_size[0] and f.shape[2] >= crop_size[1]
         ]
-        mean = torch.tensor(IMAGENET_MEAN).reshape(3, 1, 1)
-        std = torch.tensor(IMAGENET_STD).reshape(3, 1, 1)
-        self.features = [(features[i].float() / 255 - mean) / std for i in keep]
+        mean = np.array(IMAGENET_MEAN, np.float32).reshape(3, 1, 1)
+        std = np.array(IMAGENET_STD, np.float32).reshape(3, 1, 1)
+        self.features = [
+            torch.from_numpy((features[i].numpy() / np.float32(255) - mean) / std) for i in keep
+        ]
         self.labels = [colormap_to_label(labels[i]) for i in keep]
         self.generator = torch.Generator().manual_seed(seed)
         print(f"读入 {len(self.features)} 个样本（{'训练' if is_train else '验证'}集）")

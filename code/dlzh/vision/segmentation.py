@@ -6,6 +6,9 @@ Pascal VOC2012 的标签是 PNG 图像，每个像素的 RGB 颜色表示它的�
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
+import numpy as np
 import torch
 
 __all__ = [
@@ -14,6 +17,7 @@ __all__ = [
     "VOC_COLORMAP",
     "colormap_to_label",
     "confusion_matrix",
+    "evaluate_confusion",
     "label_to_colormap",
     "mean_iou",
     "pixel_accuracy",
@@ -41,11 +45,6 @@ VOC_CLASSES_ZH: tuple[str, ...] = (
 )  # fmt: skip
 
 
-def _color_keys(rgb: torch.Tensor) -> torch.Tensor:
-    rgb = rgb.long()
-    return (rgb[..., 0] * 256 + rgb[..., 1]) * 256 + rgb[..., 2]
-
-
 def colormap_to_label(
     colormap: torch.Tensor,
     colors: tuple[tuple[int, int, int], ...] = VOC_COLORMAP,
@@ -53,18 +52,24 @@ def colormap_to_label(
 ) -> torch.Tensor:
     """把 ``(H, W, 3)``（或 ``(3, H, W)``）的 uint8 颜色标签换成 ``(H, W)`` 的类别下标。
 
-    用一张 256³ 的查找表（d2l 的做法）一次完成。颜色表之外的颜色（VOC 中物体边缘的
-    ``(224, 224, 192)`` “未定义”）记为 ``unknown``：默认 0（背景，与 d2l 相同），
-    也可以设为 255，再在损失里用 ``ignore_index=255`` 忽略这些像素。
+    d2l 为此建一张 256³ 项的查找表（每张标签都要 128 MB 的内存）；这里把颜色编码成整数
+    ``(r*256+g)*256+b`` 后在排好序的 21 个颜色编码里二分查找，结果相同。
+    颜色表之外的颜色（VOC 中物体边缘的 ``(224, 224, 192)`` “未定义”）记为 ``unknown``：
+    默认 0（背景，与 d2l 相同），也可以设为 255，再在损失里用 ``ignore_index=255`` 忽略这些像素。
     """
     if colormap.ndim != 3:
         raise ValueError(f"颜色标签应为三维张量，收到形状 {tuple(colormap.shape)}")
     if colormap.shape[-1] != 3:
         colormap = colormap.permute(1, 2, 0)  # (3, H, W) -> (H, W, 3)
-    table = torch.full((256**3,), unknown, dtype=torch.long)
-    keys = _color_keys(torch.tensor(colors))
-    table[keys] = torch.arange(len(colors))
-    return table[_color_keys(colormap)]
+    # 用 NumPy 做：每张标签只有几次整数运算，PyTorch 在小张量上的多线程调度反而更慢。
+    rgb = colormap.numpy().astype(np.int64)
+    query = (rgb[..., 0] * 256 + rgb[..., 1]) * 256 + rgb[..., 2]  # (H, W)
+    keys = np.array([(r * 256 + g) * 256 + b for r, g, b in colors])  # (K,)
+    order = np.argsort(keys)
+    sorted_keys = keys[order]
+    pos = np.searchsorted(sorted_keys, query).clip(max=len(keys) - 1)
+    found = sorted_keys[pos] == query
+    return torch.from_numpy(np.where(found, order[pos], unknown).astype(np.int64))
 
 
 def label_to_colormap(
@@ -127,3 +132,24 @@ def mean_iou(confusion: torch.Tensor) -> float:
     union = confusion.sum(0) + confusion.sum(1) - inter
     present = union > 0
     return float((inter[present] / union[present]).mean()) if present.any() else float("nan")
+
+
+def evaluate_confusion(
+    predict: Callable[[torch.Tensor], torch.Tensor],
+    data_iter: Iterable[tuple[torch.Tensor, torch.Tensor]],
+    num_classes: int,
+    device: torch.device | str = "cpu",
+) -> torch.Tensor:
+    """在 ``data_iter`` 上累加混淆矩阵；``predict`` 把一批图像 ``(B, 3, h, w)`` 变成类别下标 ``(B, h, w)``。
+
+    冒烟模式（只检查代码路径）下与训练循环一样，只看前几个批量。
+    """
+    from dlzh.profile import SMOKE_BATCHES, is_smoke
+
+    cm = torch.zeros(num_classes, num_classes, dtype=torch.long)
+    with torch.no_grad():
+        for i, (X, Y) in enumerate(data_iter):
+            if is_smoke() and i >= SMOKE_BATCHES:
+                break
+            cm += confusion_matrix(predict(X.to(device)).cpu(), Y, num_classes)
+    return cm

@@ -71,10 +71,23 @@ def create_vgg19_features(pretrained: bool = True) -> tuple[nn.Sequential, str]:
     """
     import torchvision
 
-    weights = torchvision.models.VGG19_Weights.IMAGENET1K_V1 if pretrained else None
-    vgg, note = load_torchvision_model(torchvision.models.vgg19, weights)
     last = max(STYLE_LAYERS + CONTENT_LAYERS)
-    net = nn.Sequential(*[vgg.features[i] for i in range(last + 1)])
+    if pretrained:
+        weights = torchvision.models.VGG19_Weights.IMAGENET1K_V1
+        vgg, note = load_torchvision_model(torchvision.models.vgg19, weights)
+        features = vgg.features
+    else:
+        # 只建卷积部分（torchvision 的 VGG-19 配置 "E"），按 torchvision 的 VGG 初始化卷积层：
+        # 省去初始化 1 亿多个全连接参数的时间，卷积层的参数分布与 vgg19(weights=None) 相同。
+        from torchvision.models.vgg import cfgs, make_layers
+
+        features = make_layers(cfgs["E"], batch_norm=False)
+        for m in features.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+                nn.init.zeros_(m.bias)
+        note = "随机初始化的参数（没有预训练）"
+    net = nn.Sequential(*[features[i] for i in range(last + 1)])
     for p in net.parameters():
         p.requires_grad_(False)
     return net.eval(), note
@@ -150,7 +163,12 @@ def style_transfer(
     """从内容图像出发，用 Adam 优化合成图像的像素；返回（合成图像，每一步的各项损失）。
 
     网络参数不动，只有合成图像是模型参数。学习率每 ``lr_decay_epoch`` 步乘以 0.8（d2l 的设置）。
+    冒烟模式（只检查代码路径）下只走 :data:`dlzh.profile.SMOKE_BATCHES` 步。
     """
+    from dlzh.profile import SMOKE_BATCHES, is_smoke
+
+    if is_smoke():
+        num_epochs = min(num_epochs, SMOKE_BATCHES)
     layers = dict(content_layers=content_layers, style_layers=style_layers)
     contents_Y, _ = extract_features(net, content_X, **layers)
     _, styles_Y = extract_features(net, style_X, **layers)
