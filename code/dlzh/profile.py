@@ -39,6 +39,8 @@ LABELS: dict[str, str] = {
     "weight_decay": "权重衰减",
     "num_steps": "时间步数",
     "num_workers": "数据加载进程数",
+    "rounds": "通信轮数",
+    "model": "模型",
 }
 
 
