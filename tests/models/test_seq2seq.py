@@ -76,3 +76,20 @@ def test_translate_passes_the_source_valid_length():
     translate(model, "wow !", data.src_vocab, data.tgt_vocab, 6)
     translate(model, "go . go . go .", data.src_vocab, data.tgt_vocab, 6, beam_size=2)
     assert [a[0].tolist() for a in seen] == [[3], [6]]  # wow ! <eos>；截断到 num_steps
+
+
+def test_translate_with_an_attention_decoder_ignores_the_source_padding():
+    # 有效长度传到 init_state 之后，Bahdanau 解码器对源序列填充位置的注意力权重恰好为 0。
+    from dlzh.models.bahdanau import BahdanauDecoder
+
+    data = load_translation(num_steps=6, num_examples=None, text=TEXT, min_freq=1)
+    torch.manual_seed(0)
+    enc = Seq2SeqEncoder(len(data.src_vocab), 8, 16, num_layers=2)
+    dec = BahdanauDecoder(len(data.tgt_vocab), 8, 16, num_layers=2)
+    model = EncoderDecoder(enc, dec).eval()
+    for beam_size in (None, 3):
+        translate(model, "go .", data.src_vocab, data.tgt_vocab, 6, beam_size=beam_size)
+        weights = dec.attention_weights  # (k, 1, S)：最后一步的权重
+        assert weights.shape[-1] == 6
+        assert torch.all(weights[..., 3:] == 0)  # go . <eos> 之后是填充
+        assert torch.allclose(weights.sum(-1), torch.ones(weights.shape[:-1]))
