@@ -86,3 +86,27 @@ def test_cifar10_python_layout(tmp_path, monkeypatch):
     assert test_iter.dataset.classes[:2] == ["airplane", "automobile"]
     X, y = next(iter(test_iter))
     assert X.shape == (2, 3, 16, 16) and y.tolist() == [1, 2]
+
+
+def test_offline_raises_in_full_and_falls_back_in_smoke(monkeypatch, capsys):
+    import dlzh.data.hotdog as hotdog
+
+    def offline():
+        raise hotdog.DataNotFoundError("offline")
+
+    monkeypatch.setattr(hotdog, "hotdog_root", offline)
+    monkeypatch.setattr(hotdog, "cifar10_root", offline)
+    monkeypatch.delenv("DLZH_SMOKE", raising=False)
+    import pytest
+
+    with pytest.raises(hotdog.DataNotFoundError):
+        load_hotdog(4, TO_TENSOR, TO_TENSOR)
+    with pytest.raises(hotdog.DataNotFoundError):
+        load_cifar10(4, TO_TENSOR, TO_TENSOR)
+    monkeypatch.setenv("DLZH_SMOKE", "1")
+    train_iter, _ = load_hotdog(4, TO_TENSOR, TO_TENSOR)
+    X, y = next(iter(train_iter))
+    assert X.shape == (4, 3, 16, 16) and int(y.max()) < 2
+    assert "冒烟模式" in capsys.readouterr().out
+    train_iter, _ = load_cifar10(4, TO_TENSOR, TO_TENSOR)
+    assert next(iter(train_iter))[0].shape == (4, 3, 16, 16)
