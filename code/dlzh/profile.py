@@ -41,6 +41,13 @@ LABELS: dict[str, str] = {
     "num_workers": "数据加载进程数",
     "rounds": "通信轮数",
     "model": "模型",
+    "optimizer": "优化器",
+    "num_layers": "层数",
+    "num_heads": "注意力头数",
+    "num_pairs": "句子对数",
+    "patch_size": "图像块边长",
+    "num_clients": "客户端数",
+    "fraction": "每轮参与比例",
 }
 
 

@@ -26,14 +26,29 @@ def test_parse_results_reads_round_lines_in_order():
     }
 
 
-def test_a_failed_simulation_raises_with_the_log_tail(monkeypatch, tmp_path):
+def test_a_failed_simulation_is_retried_then_raises_with_the_log_tail(
+    monkeypatch, tmp_path, capsys
+):
     if not flower.flower_available():
         pytest.skip("flwr[simulation] 未安装")
     script = "import sys; print('Ray 起不来：模拟的错误', file=sys.stderr); sys.exit(3)"
     monkeypatch.setattr(flower, "_ENTRY", script)
     with pytest.raises(RuntimeError, match="退出码 3") as info:
-        flower.run_flower_fedavg(flower.FlowerConfig(rounds=1), log_dir=tmp_path)
+        flower.run_flower_fedavg(flower.FlowerConfig(rounds=1), log_dir=tmp_path, attempts=2)
     assert "Ray 起不来" in str(info.value)
+    # 第一次失败后重试了一次，两次各有一份日志。
+    assert "重试一次" in capsys.readouterr().out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["flower-1.log", "flower-2.log"]
+
+
+def test_a_hanging_simulation_is_killed_after_the_timeout(monkeypatch, tmp_path):
+    if not flower.flower_available():
+        pytest.skip("flwr[simulation] 未安装")
+    monkeypatch.setattr(flower, "_ENTRY", "import time; time.sleep(60)")
+    with pytest.raises(RuntimeError, match="退出码 -9"):
+        flower.run_flower_fedavg(
+            flower.FlowerConfig(rounds=1), log_dir=tmp_path, timeout=1, attempts=1
+        )
 
 
 def test_full_participation_matches_our_fedavg(monkeypatch, tmp_path):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -70,13 +71,41 @@ def parse_results(text: str) -> dict[str, list]:
     }
 
 
+def _run_once(config: FlowerConfig, env: dict, log_path: Path, timeout: float) -> tuple[int, str]:
+    """运行一次子进程；超时时连同 Ray 的后台进程（同一个进程组）一起结束。"""
+    with open(log_path, "w", encoding="utf-8") as log:
+        # 用 -c 导入本模块再调用，而不是 ``-m``：``-m`` 会把本模块变成 ``__main__``，
+        # Ray 把客户端函数按模块名序列化，工作进程里找不到 ``__main__._data``。
+        proc = subprocess.Popen(
+            [sys.executable, "-c", _ENTRY, json.dumps(asdict(config))],
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+            env=env,
+            start_new_session=True,
+        )
+        try:
+            stdout, _ = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            stdout, _ = proc.communicate()
+            print(f"Flower 模拟超过 {timeout:.0f} 秒，已结束。", file=log)
+            return -9, stdout
+    return proc.returncode, stdout
+
+
 def run_flower_fedavg(
-    config: FlowerConfig, *, timeout: float = 1800, log_dir: str | os.PathLike | None = None
+    config: FlowerConfig,
+    *,
+    timeout: float = 900,
+    attempts: int = 2,
+    log_dir: str | os.PathLike | None = None,
 ) -> dict[str, list]:
     """在子进程中运行 Flower 的 FedAvg 模拟，返回每轮之后全局模型的测试损失和准确率。
 
     ``test_loss``/``test_acc`` 的第 0 项是训练前的初始模型（Flower 在第 0 轮也调用一次评估）。
-    失败时报错，并附上日志文件的最后几十行。
+    Ray 启动失败等情况会重试（共 ``attempts`` 次，每次限时 ``timeout`` 秒）；最后仍失败时报错，
+    并附上日志文件的最后几十行。
     """
     if not flower_available():
         raise RuntimeError(
@@ -85,37 +114,35 @@ def run_flower_fedavg(
         )
     log_dir = Path(log_dir or tempfile.mkdtemp(prefix="dlzh-flower-"))
     log_dir.mkdir(parents=True, exist_ok=True)
-    log_path = log_dir / "flower.log"
     env = dict(os.environ)
     # Ray 在 num_gpus=0 时的提示会作为 FutureWarning 打印；它与本实验无关。
     env.setdefault("RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "0")
     env.setdefault("RAY_DEDUP_LOGS", "0")
-    start = time.perf_counter()
-    with open(log_path, "w", encoding="utf-8") as log:
-        proc = subprocess.run(
-            # 用 -c 导入本模块再调用，而不是 ``-m``：``-m`` 会把本模块变成 ``__main__``，
-            # Ray 把客户端函数按模块名序列化，工作进程里找不到 ``__main__._data``。
-            [sys.executable, "-c", _ENTRY, json.dumps(asdict(config))],
-            stdout=subprocess.PIPE,
-            stderr=log,
-            text=True,
-            env=env,
-            timeout=timeout,
-            check=False,
-        )
-    history = parse_results(proc.stdout)
-    expected = config.rounds + 1
+    env.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     m = max(round(config.fraction * config.num_clients), 1)
-    replies = [
-        int(line.split()[1]) for line in proc.stdout.splitlines() if line.startswith(REPLIES_PREFIX)
-    ]
-    # 客户端出错时 Flower 只记日志、照样进入下一轮（全局参数不变）：每轮都要收齐 m 个回复才算成功。
-    if proc.returncode != 0 or len(history["round"]) != expected or replies != [m] * config.rounds:
+    expected = config.rounds + 1
+    start = time.perf_counter()
+    for attempt in range(1, attempts + 1):
+        log_path = log_dir / f"flower-{attempt}.log"
+        returncode, stdout = _run_once(config, env, log_path, timeout)
+        history = parse_results(stdout)
+        replies = [
+            int(line.split()[1]) for line in stdout.splitlines() if line.startswith(REPLIES_PREFIX)
+        ]
+        # 客户端出错时 Flower 只记日志、照样进入下一轮（全局参数不变）：每轮都要收齐 m 个回复才算成功。
+        if returncode == 0 and len(history["round"]) == expected and replies == [m] * config.rounds:
+            break
         tail = "\n".join(log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-40:])
+        problem = (
+            f"Flower 模拟失败（退出码 {returncode}，得到 {len(history['round'])} 轮结果，"
+            f"应为 {expected}；每轮收到的客户端回复 {replies}，应为 {m}）"
+        )
+        if attempt < attempts:
+            # Ray 在机器很忙时偶尔启动失败（如等不到度量代理的端口文件）；这与实验无关，重试一次。
+            print(f"{problem}，日志 {log_path}；重试一次。", flush=True)
+            continue
         raise RuntimeError(
-            f"Flower 模拟失败（退出码 {proc.returncode}，得到 {len(history['round'])} 轮结果，"
-            f"应为 {expected}；每轮收到的客户端回复 {replies}，应为 {m}）。日志 {log_path} 的末尾：\n{tail}\n"
-            f" / the Flower simulation failed; see the log above."
+            f"{problem}。日志 {log_path} 的末尾：\n{tail}\n / the Flower simulation failed; see the log."
         )
     history["seconds"] = time.perf_counter() - start
     history["log"] = str(log_path)
@@ -244,18 +271,27 @@ def _apps(config_json: str):
 
 def _main(config_json: str) -> None:
     import logging
+    import traceback
 
     from flwr.simulation import run_simulation
 
     logging.getLogger("flwr").setLevel(logging.WARNING)
     config = FlowerConfig(**json.loads(config_json))
     server_app, client_app = _apps(config_json)
-    run_simulation(
-        server_app=server_app,
-        client_app=client_app,
-        num_supernodes=config.num_clients,
-        backend_config={
-            "client_resources": {"num_cpus": 1, "num_gpus": 0.0},
-            "init_args": {"include_dashboard": False, "log_to_driver": False},
-        },
-    )
+    try:
+        run_simulation(
+            server_app=server_app,
+            client_app=client_app,
+            num_supernodes=config.num_clients,
+            backend_config={
+                "client_resources": {"num_cpus": 1, "num_gpus": 0.0},
+                "init_args": {"include_dashboard": False, "log_to_driver": False},
+            },
+        )
+    except BaseException:
+        traceback.print_exc()
+        sys.stdout.flush()
+        # Ray 的后台线程可能让解释器迟迟不退出：出错时立即结束，由父进程报告或重试。
+        os._exit(1)
+    sys.stdout.flush()
+    os._exit(0)
