@@ -38,7 +38,7 @@ def test_small_backbone_fcn_and_bilinear_upsampling():
         create_fcn(backbone, 32, upsample=7)
 
 
-def _offline(weights=None):
+def _offline(weights=None, progress=True):
     if weights is not None:
         raise OSError("network unreachable")
     return torch.nn.Linear(1, 1)
@@ -55,3 +55,15 @@ def test_pretrained_download_failure_is_labelled_in_smoke(monkeypatch):
     model, note = load_torchvision_model(_offline, "IMAGENET1K_V1")
     assert isinstance(model, torch.nn.Linear)
     assert "冒烟模式" in note and "随机参数" in note
+
+
+def test_pretrained_download_messages_go_to_stdout(capsys):
+    import sys
+
+    def noisy(weights=None, progress=True):
+        sys.stderr.write('Downloading: "https://example.invalid/w.pth"\n')
+        return torch.nn.Linear(1, 1)
+
+    _, note = load_torchvision_model(noisy, "IMAGENET1K_V1")
+    out = capsys.readouterr()
+    assert "Downloading" in out.out and out.err == "" and "预训练参数" in note

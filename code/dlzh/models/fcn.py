@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from collections.abc import Callable
 
 import torch
@@ -38,7 +40,10 @@ def load_torchvision_model(
     if weights is None:
         return builder(weights=None), "随机初始化的参数（没有预训练）"
     try:
-        return builder(weights=weights), f"torchvision 的预训练参数 {weights}"
+        # torch.hub 把“Downloading: …”和进度条写到 stderr，书构建时那是一条警告：改写到 stdout，不画进度条。
+        with contextlib.redirect_stderr(sys.stdout):
+            model = builder(weights=weights, progress=False)
+        return model, f"torchvision 的预训练参数 {weights}"
     except OSError as err:
         if not is_smoke():
             raise
