@@ -9,6 +9,7 @@ import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from dlzh.plot import diagrams
@@ -32,12 +33,16 @@ def _close_figures():
     plt.close("all")
 
 
+# 需要页面给出输入的图：这里给一个最小的例子（其余的图都有默认参数）。
+REQUIRED_ARGS = {"vit_patches": (torch.rand(3, 32, 32), 8)}
+
+
 @pytest.mark.parametrize("name", [n for n in diagrams.__all__ if n != "network_stack"])
 def test_every_diagram_renders_white_without_missing_glyphs(name):
     """没有缺字警告，背景是白色（深色模式下可读），图不是空白的。"""
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # "Glyph ... missing" 是 UserWarning
-        fig = getattr(diagrams, name)()
+        fig = getattr(diagrams, name)(*REQUIRED_ARGS.get(name, ()))
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=40)
     assert fig.get_facecolor()[:3] == (1.0, 1.0, 1.0)
