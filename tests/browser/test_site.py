@@ -328,22 +328,25 @@ def test_alias_examples_really_need_the_aliases():
             assert term not in text, f"{page}.md 含有“{term}”，这个例子测不出别名是否生效"
 
 
-DIAGRAM_PAGES = [
-    "cnn/conv-layer",
-    "cnn/padding-stride",
-    "cnn/pooling",
-    "cnn/lenet",
-    "modern-cnn/alexnet",
-    "modern-cnn/vgg",
-    "modern-cnn/nin",
-    "modern-cnn/googlenet",
-    "modern-cnn/resnet",
-    "modern-cnn/densenet",
-    "modern-cnn/instance-norm",
-    "math/autograd",
-    "mlp/backprop",
-    "optimization/momentum",
-]
+def _diagram_pages() -> list[str]:
+    """所有用 ``fig = diagrams.名字(...)`` 画了示意图的页面（新页面自动加入检查）。"""
+    pages = []
+    for path in sorted(BOOK.rglob("*.md")):
+        if "_build" in path.parts or "_templates" in path.parts:
+            continue
+        if re.search(r"^fig = diagrams\.\w+\(", path.read_text(encoding="utf-8"), re.MULTILINE):
+            pages.append(path.relative_to(BOOK).with_suffix("").as_posix())
+    return pages
+
+
+DIAGRAM_PAGES = _diagram_pages()
+
+
+def test_diagram_pages_include_every_part():
+    """上面的自动收集确实找到了各部分的示意图页（收集规则写错时这里会失败）。"""
+    parts = {page.split("/")[0] for page in DIAGRAM_PAGES}
+    assert {"cnn", "modern-cnn", "rnn", "modern-rnn", "attention", "cv", "diffusion",
+            "federated"} <= parts  # fmt: skip
 
 
 @pytest.mark.parametrize("docname", DIAGRAM_PAGES)
