@@ -92,7 +92,9 @@ def glossary_myst(terms: list[Term]) -> str:
         description = term.description or term.en
         if aliases:
             description += f"（又称：{'、'.join(aliases)}）"
-        lines += [term.zh, term.en, *aliases, f"  {description}", ""]
+        # 英文名与中文名相同（Transformer、U-Net）时只列一次，否则 Sphinx 报重复词条。
+        names = [term.zh] + ([term.en] if term.en != term.zh else [])
+        lines += [*names, *aliases, f"  {description}", ""]
     lines.append(":::")
     return "\n".join(lines)
 

@@ -58,3 +58,18 @@ def test_book_glossary_is_valid_and_segments_compound_terms():
 def test_unquoted_comma_is_rejected(tmp_path):
     with pytest.raises(ValueError, match="列数多于"):
         read_glossary(_write(tmp_path, "zh,en,description\n修正线性单元,ReLU,max(0, x)\n"))
+
+
+def test_a_term_spelled_the_same_in_both_languages_is_listed_once(tmp_path):
+    """Transformer、U-Net 这样中英文相同的词条只列一次：重复列出时 Sphinx 报“重复词条”警告。"""
+    path = _write(tmp_path, "zh,en,description\nU-Net,U-Net,一种卷积网络\n")
+    text = glossary_myst(read_glossary(path))
+    assert text.count("U-Net\n") == 1 and "U-Net\n  一种卷积网络" in text
+
+
+def test_the_books_glossary_lists_no_name_twice():
+    names = []
+    for line in glossary_myst(read_glossary(BOOK_GLOSSARY)).splitlines():
+        if line and not line.startswith((" ", ":::", ":sorted:")):
+            names.append(line.lower())
+    assert len(names) == len(set(names)), sorted({n for n in names if names.count(n) > 1})
