@@ -1,15 +1,25 @@
 """注意力部分的示意图：部件数、中文标签，以及图里的数与真实计算一致。"""
 
+import matplotlib.pyplot as plt
 import pytest
 import torch
 
 from dlzh.models.attention import nadaraya_watson
 from dlzh.plot import diagrams
-from dlzh.plot.diagrams.basic import figure_parts as parts
 
 
 def texts(fig) -> list[str]:
     return [t.get_text() for ax in fig.axes for t in ax.texts]
+
+
+def parts(fig, gid: str) -> list:
+    return [p for ax in fig.axes for p in ax.patches if p.get_gid() == gid]
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
 
 
 def test_attention_pooling_shows_computed_weights():

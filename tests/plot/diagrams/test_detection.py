@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
 import pytest
 import torch
 
 from dlzh.models.ssd import TinySSD
 from dlzh.plot import diagrams
-from dlzh.plot.diagrams.basic import figure_parts as parts
+
+
+def parts(fig, gid: str) -> list:
+    return [p for ax in fig.axes for p in ax.patches if p.get_gid() == gid]
 
 
 def texts(fig) -> str:
     return "\n".join(t.get_text() for ax in fig.axes for t in ax.texts)
+
+
+@pytest.fixture(autouse=True)
+def _close():
+    yield
+    plt.close("all")
 
 
 @pytest.mark.parametrize("size", [256, 64])

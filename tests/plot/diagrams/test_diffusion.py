@@ -5,8 +5,11 @@ import pytest
 
 from dlzh.diffusion import NoiseSchedule
 from dlzh.plot import diagrams
-from dlzh.plot.diagrams.basic import figure_parts as parts
 from dlzh.plot.diagrams.diffusion import _linear_alpha_bar
+
+
+def parts(fig, gid):
+    return [p for ax in fig.axes for p in ax.patches if p.get_gid() == gid]
 
 
 def texts(fig):

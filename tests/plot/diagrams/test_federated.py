@@ -6,7 +6,10 @@ import matplotlib
 import pytest
 
 from dlzh.plot import diagrams
-from dlzh.plot.diagrams.basic import figure_parts as parts
+
+
+def _parts(fig, gid):
+    return [p for p in fig.axes[0].patches if p.get_gid() == gid]
 
 
 def _texts(fig):
@@ -15,8 +18,8 @@ def _texts(fig):
 
 def test_fedavg_round_sends_to_and_receives_from_each_chosen_client():
     fig = diagrams.fedavg_round(sizes=[100, 300, 200, 400], chosen=[1, 3], epochs=2, batch_size=4)
-    assert len(parts(fig, "dlzh-box")) == 1 + 4  # 服务器 + 每个客户端
-    colors = [matplotlib.colors.to_hex(a.get_edgecolor()) for a in parts(fig, "dlzh-arrow")]
+    assert len(_parts(fig, "dlzh-box")) == 1 + 4  # 服务器 + 每个客户端
+    colors = [matplotlib.colors.to_hex(a.get_edgecolor()) for a in _parts(fig, "dlzh-arrow")]
     assert colors.count("#3d85c6") == 2 and colors.count("#e69138") == 2
     labels = _texts(fig)
     # 权重 n_k / n 由样本数算出：300/700 与 400/700。

@@ -1,11 +1,11 @@
 """现代循环神经网络的示意图：部件数、中文标签，以及图里的形状和参数个数与真实模型一致。"""
 
+import matplotlib.pyplot as plt
 import pytest
 import torch
 from torch import nn
 
 from dlzh.plot import diagrams
-from dlzh.plot.diagrams.basic import figure_parts as parts
 
 
 def texts(fig) -> list[str]:
@@ -14,6 +14,16 @@ def texts(fig) -> list[str]:
 
 def all_text(fig) -> str:
     return "\n".join(texts(fig))
+
+
+def parts(fig, gid: str) -> list:
+    return [p for ax in fig.axes for p in ax.patches if p.get_gid() == gid]
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
 
 
 def _num_params(module: nn.Module) -> int:

@@ -1,12 +1,12 @@
 """编码器-解码器部分的示意图：部件数、中文标签，以及图里的词元、形状和分数与真实计算一致。"""
 
 import matplotlib
+import matplotlib.pyplot as plt
 import pytest
 import torch
 
 from dlzh.models.seq2seq import EncoderDecoder, Seq2SeqDecoder, Seq2SeqEncoder
 from dlzh.plot import diagrams
-from dlzh.plot.diagrams.basic import figure_parts as parts
 from dlzh.plot.diagrams.seq2seq import KEPT, PRUNED, toy_step
 from dlzh.text import beam_search, greedy_search, load_translation
 from dlzh.train import Seq2SeqStep
@@ -14,6 +14,16 @@ from dlzh.train import Seq2SeqStep
 
 def texts(fig) -> list[str]:
     return [t.get_text() for ax in fig.axes for t in ax.texts]
+
+
+def parts(fig, gid: str) -> list:
+    return [p for ax in fig.axes for p in ax.patches if p.get_gid() == gid]
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
 
 
 def test_encoder_decoder_shapes_come_from_a_forward_pass():

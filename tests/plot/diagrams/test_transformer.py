@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
@@ -9,8 +10,11 @@ from matplotlib.colors import to_hex
 
 from dlzh.models import causal_mask, padding_mask
 from dlzh.plot import diagrams
-from dlzh.plot.diagrams.basic import figure_parts as parts
 from dlzh.plot.diagrams.transformer import ALLOWED, MASKED
+
+
+def parts(fig, gid: str) -> list:
+    return [p for ax in fig.axes for p in ax.patches if p.get_gid() == gid]
 
 
 def texts(fig) -> str:
@@ -19,6 +23,12 @@ def texts(fig) -> str:
         + [t.get_text() for t in fig.texts]
         + [ax.get_title() for ax in fig.axes]
     )
+
+
+@pytest.fixture(autouse=True)
+def _close():
+    yield
+    plt.close("all")
 
 
 @pytest.mark.parametrize("layers,heads,d,ffn", [(2, 4, 32, 64), (3, 8, 64, 256)])

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
+import pytest
+
 from dlzh.plot import diagrams
-from dlzh.plot.diagrams.basic import figure_parts as parts
 
 
 def texts(fig) -> str:
     return " ".join(t.get_text() for ax in fig.axes for t in ax.texts)
+
+
+def parts(fig, gid: str) -> list:
+    return [p for ax in fig.axes for p in ax.patches if p.get_gid() == gid]
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
 
 
 def test_transposed_conv_scatter_shows_each_contribution_and_the_output():

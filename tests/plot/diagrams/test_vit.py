@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
 
 from dlzh.models.vit import create_vit
 from dlzh.plot import diagrams
-from dlzh.plot.diagrams.basic import figure_parts as parts
+
+
+def parts(fig, gid: str) -> list:
+    return [p for ax in fig.axes for p in ax.patches if p.get_gid() == gid]
 
 
 def texts(fig) -> str:
     return "\n".join(t.get_text() for ax in fig.axes for t in ax.texts) + "\n".join(
         ax.get_title() for ax in fig.axes
     )
+
+
+@pytest.fixture(autouse=True)
+def _close():
+    yield
+    plt.close("all")
 
 
 def test_vit_patches_grid_and_sequence_follow_patch_size():

@@ -67,11 +67,6 @@ GRAD = "#cc0000"  # 反向传播（梯度）用红色
 # ---------------------------------------------------------------- 基本部件
 
 
-def figure_parts(fig: Figure, gid: str) -> list:
-    """图中带某个标记（``"dlzh-box"``、``"dlzh-arrow"``、``"dlzh-cell"``）的全部部件：测试据此数部件。"""
-    return [p for ax in fig.axes for p in ax.patches if p.get_gid() == gid]
-
-
 def _keeps_rng(func: Callable[..., Figure]) -> Callable[..., Figure]:
     """画图时创建模型和随机张量会消耗全局随机数；页面在图之后的结果不应因为多画了一张图而改变。"""
 
