@@ -50,6 +50,15 @@ def _smoke_standin(name, num_classes, image_size, train_transform, test_transfor
     return train, test
 
 
+def _loaders(train, test, batch_size: int, seed: int):
+    """训练集按 ``seed`` 打乱（可复现），测试集按原顺序：热狗和 CIFAR-10 共用。"""
+    generator = torch.Generator().manual_seed(seed)
+    return (
+        torch.utils.data.DataLoader(train, batch_size, shuffle=True, generator=generator),
+        torch.utils.data.DataLoader(test, batch_size),
+    )
+
+
 def load_hotdog(
     batch_size: int,
     train_transform: Callable,
@@ -72,11 +81,7 @@ def load_hotdog(
     else:
         train = ImageFolder(str(Path(root) / "train"), transform=train_transform)
         test = ImageFolder(str(Path(root) / "test"), transform=test_transform)
-    generator = torch.Generator().manual_seed(seed)
-    return (
-        torch.utils.data.DataLoader(train, batch_size, shuffle=True, generator=generator),
-        torch.utils.data.DataLoader(test, batch_size),
-    )
+    return _loaders(train, test, batch_size, seed)
 
 
 def cifar10_root() -> Path:
@@ -109,8 +114,4 @@ def load_cifar10(
     else:
         train = CIFAR10(str(root), train=True, transform=train_transform, download=False)
         test = CIFAR10(str(root), train=False, transform=test_transform, download=False)
-    generator = torch.Generator().manual_seed(seed)
-    return (
-        torch.utils.data.DataLoader(train, batch_size, shuffle=True, generator=generator),
-        torch.utils.data.DataLoader(test, batch_size),
-    )
+    return _loaders(train, test, batch_size, seed)
