@@ -36,7 +36,7 @@ from sphinx.config import Config
 from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
 
-from dlzh_book import cache_guard, glossary, problems, report, site
+from dlzh_book import cache_guard, glossary, parallel, problems, report, site
 
 LOGGER = logging.getLogger(__name__)
 GLOSSARY_MARKER = "```{dlzh-glossary}\n```"
@@ -116,6 +116,10 @@ def _on_config_inited(app: Sphinx, config: Config) -> None:
         else sorted((_package_dir().parents[1] / "requirements").glob("*.txt"))
     )
     facts = cache_guard.runtime_facts()
+    # 同时执行几页（见 dlzh_book.parallel）：无 GPU 时按 CPU 核数，有 GPU 时一页一页来
+    jobs = parallel.choose_jobs(os.environ.get(parallel.JOBS_ENV), facts["device"], os.cpu_count())
+    app.dlzh_parallel = parallel.ParallelRead(jobs)  # type: ignore[attr-defined]
+    app.dlzh_parallel.configure_kernels()
     hashes = cache_guard.package_hashes([d for d in package_dirs if d.exists()])
     parts = cache_guard.cache_key_parts(hashes, locks, facts)
     name = cache_guard.flavour(facts["profile"], facts["smoke"] == "1")
@@ -142,6 +146,11 @@ def _on_config_inited(app: Sphinx, config: Config) -> None:
     doc_keys.invalidate(cache_path, outdated)
     if outdated:
         LOGGER.info(f"[dlzh] 导入的 dlzh 模块有改动，重新执行 {len(outdated)} 个页面")
+    if jobs > 1:
+        # 几个子进程会同时往执行缓存的 SQLite 库里写：先在主进程里建好库和表，免得它们抢着建
+        from jupyter_cache import get_cache
+
+        get_cache(str(cache_path)).list_cache_records()
     app.dlzh_key = key  # type: ignore[attr-defined]
     app.dlzh_hashes = hashes  # type: ignore[attr-defined]
     app.dlzh_doc_keys = doc_keys  # type: ignore[attr-defined]
@@ -151,6 +160,7 @@ def _on_config_inited(app: Sphinx, config: Config) -> None:
 def _on_before_read_docs(app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> None:
     # 在主进程里记下本次要读取的页面（并行读取时 source-read 发生在子进程里）
     app.dlzh_read_docs.update(docnames)
+    app.dlzh_parallel.before_read(app, env, docnames)
 
 
 def _on_source_read(app: Sphinx, docname: str, source: list[str]) -> None:
@@ -234,6 +244,7 @@ def _on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
 
 def _on_env_updated(app: Sphinx, env: BuildEnvironment) -> list[str]:
     """所有页面读完之后（在主进程里）：为本次读取的执行页面记下它们依赖的包模块。"""
+    app.dlzh_parallel.after_read(app, env)  # 写 HTML 的阶段串行
     if getattr(app, "dlzh_doc_keys", None) is not None:
         for docname in sorted(app.dlzh_read_docs & env.found_docs):
             _record_doc_key(app, docname)
@@ -275,6 +286,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("doctree-read", _on_doctree_read)
     app.connect("build-finished", _on_build_finished, priority=900)
     app.dlzh_warning_recorder = problems.WarningRecorder(app).attach()
+    parallel.stamp_records_with_docname(app)
     report.setup(app)
     site.setup(app)
     return {"version": "0.2", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -69,8 +69,10 @@ class WarningRecorder(logging.Handler):
         location: Any = getattr(record, "location", None)
         if isinstance(location, tuple) and location:
             location = location[0]
+        # 产生记录时正在读取的页面（并行读取时记录在子进程里产生、在主进程里才到这里）
+        current = getattr(record, "dlzh_docname", None) or env.temp_data.get("docname")
         if location is None:
-            return env.temp_data.get("docname")  # 正在读取或解析引用的页面
+            return current
         if not isinstance(location, str):  # docutils 节点
             from sphinx.util.logging import get_node_location
 
@@ -82,7 +84,7 @@ class WarningRecorder(logging.Handler):
             docname = env.path2doc(match["path"])
             if docname:
                 return docname
-        return env.temp_data.get("docname")
+        return current
 
 
 def load_warned(folder: Path) -> set[str]:

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -90,14 +91,14 @@ def clean_env() -> dict[str, str]:
     return dict(env, DLZH_PROFILE="quick", DLZH_DEVICE="cpu")
 
 
-def run_build(book: Path) -> subprocess.CompletedProcess:
+def run_build(book: Path, **extra_env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "dlzh_book.build", str(book)],
         capture_output=True,
         text=True,
         timeout=600,
         cwd=book.parent,
-        env=dict(clean_env(), PYTHONPATH=str(CODE_DIR)),
+        env=dict(clean_env(), PYTHONPATH=str(CODE_DIR), **extra_env),
     )
 
 
@@ -296,3 +297,35 @@ def test_editing_a_module_re_executes_only_the_pages_that_imported_it(tmp_path):
     (package / "__init__.py").write_text("# changed\n", "utf-8")
     assert run_build(book).returncode == 0
     assert stamp("cnn") != before["cnn"]
+
+
+def test_pages_execute_two_at_a_time_and_problems_keep_their_pages(tmp_path):
+    # Sphinx 只在要读的页面多于 5 个时并行读取
+    body = (
+        "import os, time\nstart = time.time()\ntime.sleep(2)\n"
+        "print('区间', start, time.time(), 'OMP=' + os.environ.get('OMP_NUM_THREADS', ''))"
+    )
+    pages = {f"p{i}": cell(body) for i in range(4)}
+    pages["bad"] = cell("raise RuntimeError('故意失败 deliberate failure')")
+    pages["warn"] = "正文引用一个不存在的术语 {term}`不存在的术语`。\n"
+    book = make_book(tmp_path, pages)
+    result = run_build(book, DLZH_BUILD_JOBS="2")
+    output = output_of(result)
+    assert result.returncode != 0, output[-3000:]
+    assert "doing serial read" not in output, output[-3000:]  # 没有扩展阻止并行读取
+    listing = output[output.index("执行失败的页面共 1 个") :]
+    assert "bad.md" in listing and "deliberate failure" in listing, listing
+    spans = []
+    for i in range(4):
+        text = (book / "_build" / "html" / f"p{i}.html").read_text("utf-8")
+        match = re.search(r"区间 ([\d.]+) ([\d.]+) OMP=(\d*)", text)
+        spans.append((float(match[1]), float(match[2])))
+        # 两个内核平分 CPU 核，每个内核的线程数相应减少
+        assert match[3] == str(max(1, (os.cpu_count() or 1) // 2)), match[0]
+    spans.sort()
+    assert any(b[0] < a[1] for a, b in itertools.pairwise(spans)), f"页面没有同时执行：{spans}"
+    # 子进程里的警告和失败都记到了正确的页面上：下一次构建重新读取这两页，仍然失败
+    again = run_build(book, DLZH_BUILD_JOBS="2")
+    output = output_of(again)
+    assert again.returncode != 0, output[-3000:]
+    assert "重新读取上次有警告的页面：bad, warn" in output, output[-3000:]
