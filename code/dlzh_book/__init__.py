@@ -36,7 +36,7 @@ from sphinx.config import Config
 from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
 
-from dlzh_book import cache_guard, glossary, parallel, problems, report, site
+from dlzh_book import cache_guard, glossary, parallel, problems, report, site, smoke
 
 LOGGER = logging.getLogger(__name__)
 GLOSSARY_MARKER = "```{dlzh-glossary}\n```"
@@ -120,6 +120,12 @@ def _on_config_inited(app: Sphinx, config: Config) -> None:
     jobs = parallel.choose_jobs(os.environ.get(parallel.JOBS_ENV), facts["device"], os.cpu_count())
     app.dlzh_parallel = parallel.ParallelRead(jobs)  # type: ignore[attr-defined]
     app.dlzh_parallel.configure_kernels()
+    # 冒烟构建不再执行不按档位分支的页面：它们的 full 档位就是 quick 档位那段代码（见 dlzh_book.smoke）
+    if facts["smoke"] == "1":
+        same = smoke.profile_independent_pages(_book_root(app))
+        patterns = list(getattr(config, "nb_execution_excludepatterns", None) or [])
+        config.nb_execution_excludepatterns = patterns + [p.as_posix() for p in same]
+        LOGGER.info(f"[dlzh] 冒烟模式：{len(same)} 个页面不按档位分支，只渲染、不执行")
     hashes = cache_guard.package_hashes([d for d in package_dirs if d.exists()])
     parts = cache_guard.cache_key_parts(hashes, locks, facts)
     name = cache_guard.flavour(facts["profile"], facts["smoke"] == "1")

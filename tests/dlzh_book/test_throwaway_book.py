@@ -329,3 +329,21 @@ def test_pages_execute_two_at_a_time_and_problems_keep_their_pages(tmp_path):
     output = output_of(again)
     assert again.returncode != 0, output[-3000:]
     assert "重新读取上次有警告的页面：bad, warn" in output, output[-3000:]
+
+
+def test_smoke_build_executes_only_pages_that_branch_on_the_profile(tmp_path):
+    pages = {
+        "sized": cell(
+            "import os\nprint('冒烟', os.environ.get('DLZH_SMOKE'))  # 页面用到 dlzh.is_smoke()"
+        ),
+        "same": cell("print('页面' + '已执行')"),
+    }
+    book = make_book(tmp_path, pages)
+    result = run_build(book, DLZH_PROFILE="full", DLZH_SMOKE="1")
+    output = output_of(result)
+    assert result.returncode == 0, output[-3000:]
+    assert "冒烟模式：1 个页面不按档位分支" in output, output[-3000:]
+    html = book / "_build" / "html"
+    assert "冒烟 1" in (html / "sized.html").read_text("utf-8")
+    same = (html / "same.html").read_text("utf-8")
+    assert "页面" in same and "页面已执行" not in same  # 照常渲染（有源码），但没有执行的输出
