@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -158,6 +159,13 @@ def expand_synonyms(words: list[str], groups: dict[str, tuple[str, ...]]) -> lis
     return words + extra
 
 
+class _TermSet(set):
+    """带 ``extend`` 的集合：Sphinx 的 ``SearchChinese.split`` 用列表的 ``extend`` 追加英文词。"""
+
+    def extend(self, items: Iterable[str]) -> None:
+        self.update(items)
+
+
 def synonym_search_language(groups: dict[str, tuple[str, ...]]):
     """返回一个 Sphinx 中文搜索语言类：分词后再追加同义写法（见 :func:`expand_synonyms`）。
 
@@ -169,6 +177,13 @@ def synonym_search_language(groups: dict[str, tuple[str, ...]]):
 
     class SynonymSearchChinese(SearchChinese):
         synonyms = groups
+
+        def init(self, options: dict[str, str]) -> None:
+            super().init(options)
+            # Sphinx 7 的 SearchChinese 把见过的英文词存进一个类级别的列表、每次取词干都在列表里线性查找，
+            # 整本书的索引因此是平方复杂度（本书约 3.5 分钟，占写 HTML 阶段的三分之二）；
+            # 换成本实例的集合，查找结果相同（Sphinx 8 也改成了集合）。
+            self.latin_terms = _TermSet()
 
         def split(self, input: str) -> list[str]:
             return expand_synonyms(super().split(input), self.synonyms)

@@ -137,6 +137,23 @@ def test_search_language_indexes_every_form(tmp_path):
     assert {"批量归一化", "归一化", "规范化"} <= words
 
 
+def test_english_words_are_stemmed_like_sphinx_but_looked_up_in_a_set():
+    pytest.importorskip("jieba")
+    from sphinx.search.zh import SearchChinese
+
+    ours = synonym_search_language({})({})
+    theirs = SearchChinese({})
+    text = "Transformer 用 LayerNorm 和 GPU 训练；ResNet-18 的 BN 层、ViT 和 AdamW 优化器"
+    for language in (ours, theirs):
+        language.split(text)
+    # 取词干的结果（包括“太短的缩写不取词干”这条规则）与 Sphinx 自己的类相同
+    words = ["Transformer", "GPU", "BN", "ViT", "AdamW", "LayerNorm", "running", "ResNet"]
+    assert [ours.stem(w) for w in words] == [theirs.stem(w) for w in words]
+    # 见过的英文词放在本实例的集合里：不是 Sphinx 那个越积越长的类级别列表
+    assert isinstance(ours.latin_terms, set) and "GPU" in ours.latin_terms
+    assert ours.latin_terms is not synonym_search_language({})({}).latin_terms
+
+
 def test_install_registers_only_chinese(monkeypatch):
     from sphinx import search
 
