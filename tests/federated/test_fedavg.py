@@ -86,3 +86,20 @@ def test_more_local_epochs_change_the_result():
     for model, e in ((a, 1), (b, 3)):
         fedavg(model, x, y, parts, rounds=1, fraction=1.0, epochs=e, batch_size=8, lr=0.1)
     assert not torch.equal(a[1].weight, b[1].weight)
+
+
+def test_smoke_mode_runs_only_a_few_rounds_and_says_so(monkeypatch, capsys):
+    """冒烟模式只检查代码路径：50 轮的 full 设置截成 SMOKE_BATCHES 轮，并打印一行说明。"""
+    from dlzh.federated.fedavg import smoke_rounds
+    from dlzh.profile import SMOKE_BATCHES
+
+    monkeypatch.setenv("DLZH_PROFILE", "full")
+    monkeypatch.setenv("DLZH_SMOKE", "1")
+    x, y = _toy_data(80)
+    history = fedavg(_model(), x, y, iid_split(len(y), 4), rounds=50, fraction=0.5, epochs=1,
+                     batch_size=10, lr=0.1, test=(x, y))  # fmt: skip
+    assert history["round"] == list(range(1, SMOKE_BATCHES + 1))
+    assert len(history["test_acc"]) == SMOKE_BATCHES
+    assert "冒烟模式" in capsys.readouterr().out
+    monkeypatch.delenv("DLZH_SMOKE")
+    assert smoke_rounds(50) == 50

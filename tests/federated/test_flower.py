@@ -51,6 +51,30 @@ def test_a_hanging_simulation_is_killed_after_the_timeout(monkeypatch, tmp_path)
         )
 
 
+def test_smoke_mode_hands_the_simulation_only_a_few_rounds(monkeypatch, tmp_path):
+    """冒烟模式下交给 Flower 子进程的配置也只有几轮（与我们的 FedAvg 截得一样）。
+
+    子进程换成一个只回显配置的脚本：它按收到的轮数打印结果行，不起 Ray。"""
+    if not flower.flower_available():
+        pytest.skip("flwr[simulation] 未安装")
+    from dlzh.profile import SMOKE_BATCHES
+
+    script = (
+        "import json, sys; c = json.loads(sys.argv[1]); m = max(round(c['fraction'] * c['num_clients']), 1)\n"
+        f"for r in range(c['rounds'] + 1):\n"
+        f"    print({flower.RESULT_PREFIX!r} + json.dumps(dict(round=r, test_loss=1.0, test_acc=0.5)))\n"
+        f"    print({flower.REPLIES_PREFIX!r} + str(m)) if r else None\n"
+    )
+    monkeypatch.setattr(flower, "_ENTRY", script)
+    monkeypatch.setenv("DLZH_PROFILE", "full")
+    monkeypatch.setenv("DLZH_SMOKE", "1")
+    history = flower.run_flower_fedavg(flower.FlowerConfig(rounds=20), log_dir=tmp_path, attempts=1)
+    assert history["round"] == list(range(SMOKE_BATCHES + 1))
+    monkeypatch.delenv("DLZH_SMOKE")
+    history = flower.run_flower_fedavg(flower.FlowerConfig(rounds=3), log_dir=tmp_path, attempts=1)
+    assert history["round"] == [0, 1, 2, 3]
+
+
 def test_full_participation_matches_our_fedavg(monkeypatch, tmp_path):
     """全部客户端参与时两边的抽样相同，客户端的种子也相同：每轮的全局模型应当一致。"""
     if not flower.flower_available():

@@ -6,6 +6,9 @@
 - 每个客户端每轮的打乱顺序由 :func:`client_seed` 决定，整个实验可复现；测试据此验证
   “一个客户端、E=1、全部参与”时 FedAvg 与集中式 SGD 逐位相同。
 - 加权平均在 float64 中累加再转回原类型：客户端数多时，float32 逐个相加的舍入误差会依赖相加顺序。
+- 冒烟模式下只跑 :data:`dlzh.profile.SMOKE_BATCHES` 轮（:func:`smoke_rounds`）：``fit`` 已把每个客户端的
+  本地训练截成几个批量，但每轮之后的测试评估和客户端的准备照样进行，full 档位的 50 轮 CNN 实验在 CPU 上
+  仍要几分钟，而检查代码路径两轮就够了。
 """
 
 from __future__ import annotations
@@ -20,7 +23,25 @@ from torch import Tensor, nn
 from dlzh.data.loader import TensorLoader
 from dlzh.train.loop import evaluate, fit
 
-__all__ = ["client_seed", "client_update", "fedavg", "sample_clients", "weighted_average"]
+__all__ = [
+    "client_seed",
+    "client_update",
+    "fedavg",
+    "sample_clients",
+    "smoke_rounds",
+    "weighted_average",
+]
+
+
+def smoke_rounds(rounds: int) -> int:
+    """冒烟模式下实际运行的通信轮数（至多 :data:`dlzh.profile.SMOKE_BATCHES` 轮，并打印一行说明）；
+    其他模式原样返回。Flower 的模拟也用它，两种实现截得一样。"""
+    from dlzh.profile import SMOKE_BATCHES, is_smoke
+
+    if is_smoke() and rounds > SMOKE_BATCHES:
+        print(f"冒烟模式：只运行 {SMOKE_BATCHES} 轮（设置为 {rounds} 轮），只检查代码路径。", flush=True)
+        return SMOKE_BATCHES
+    return rounds
 
 
 def weighted_average(
@@ -109,11 +130,13 @@ def fedavg(
     """在 ``parts``（每个客户端的样本下标）上运行 ``rounds`` 轮 FedAvg，原地更新 ``model``。
 
     返回历史字典：``round``、``clients``（每轮被抽中的客户端）、``seconds``（累计用时），
-    给了 ``test`` 时还有每轮之后全局模型的 ``test_loss``、``test_acc``。
+    给了 ``test`` 时还有每轮之后全局模型的 ``test_loss``、``test_acc``。画图时横轴用 ``history["round"]``：
+    冒烟模式下实际轮数少于 ``rounds``。
     ``print_every=k`` 时每 k 轮打印一行进度（长实验要让读者看到它在走）。
     """
     if rounds < 1:
         raise ValueError(f"rounds 必须 >= 1，收到 {rounds} / rounds must be >= 1")
+    rounds = smoke_rounds(rounds)
     generator = torch.Generator().manual_seed(seed)
     sizes = [len(p) for p in parts]
     test_iter = TensorLoader(test[0], test[1], 1000, divisor=divisor) if test is not None else None

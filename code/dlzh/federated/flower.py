@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import torch
@@ -104,6 +104,7 @@ def run_flower_fedavg(
     """在子进程中运行 Flower 的 FedAvg 模拟，返回每轮之后全局模型的测试损失和准确率。
 
     ``test_loss``/``test_acc`` 的第 0 项是训练前的初始模型（Flower 在第 0 轮也调用一次评估）。
+    冒烟模式下与 :func:`dlzh.federated.fedavg.fedavg` 一样只跑几轮。
     Ray 启动失败等情况会重试（共 ``attempts`` 次，每次限时 ``timeout`` 秒）；最后仍失败时报错，
     并附上日志文件的最后几十行。
     """
@@ -112,6 +113,9 @@ def run_flower_fedavg(
             "没有安装 Flower 的模拟引擎：pip install 'flwr[simulation]'。"
             " / Flower's simulation engine is not installed: pip install 'flwr[simulation]'."
         )
+    from dlzh.federated.fedavg import smoke_rounds
+
+    config = replace(config, rounds=smoke_rounds(config.rounds))
     log_dir = Path(log_dir or tempfile.mkdtemp(prefix="dlzh-flower-"))
     log_dir.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
