@@ -39,7 +39,10 @@ def smoke_rounds(rounds: int) -> int:
     from dlzh.profile import SMOKE_BATCHES, is_smoke
 
     if is_smoke() and rounds > SMOKE_BATCHES:
-        print(f"冒烟模式：只运行 {SMOKE_BATCHES} 轮（设置为 {rounds} 轮），只检查代码路径。", flush=True)
+        print(
+            f"冒烟模式：只运行 {SMOKE_BATCHES} 轮（设置为 {rounds} 轮），只检查代码路径。",
+            flush=True,
+        )
         return SMOKE_BATCHES
     return rounds
 
