@@ -25,7 +25,13 @@ def html_dir(book: Path, page: str | None = None, output: Path | None = None) ->
     """jb 写 HTML 的位置：整本书在 ``<输出>/_build/html``，单页在 ``_build/_page/<页面>/html``。"""
     root = (output or book).resolve()
     if page:
-        return root / "_build" / "_page" / page.removesuffix(".md").replace("/", "-") / "html"
+        # 与 jb 的规则相同：页面所在目录在输出目录之内时，名字带上相对目录（cnn-lenet），否则只用文件名
+        source = (book / page).resolve()
+        folder = source.parent
+        name = source.stem
+        if str(root) in str(folder) and folder != root:
+            name = str(folder.relative_to(root)).replace("/", "-") + "-" + name
+        return root / "_build" / "_page" / name / "html"
     return root / "_build" / "html"
 
 

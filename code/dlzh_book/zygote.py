@@ -43,8 +43,9 @@ PRELOAD = (
     "IPython",
     "ipykernel.kernelapp",
     "ipykernel.ipkernel",
-    "matplotlib",
-    "matplotlib_inline.backend_inline",
+    # 不导入 matplotlib：它在导入时按 MPLBACKEND 定下后端，而 ipykernel 要到内核启动时才设置这个变量；
+    # matplotlib_inline 的后端模块又在导入时向当前的 IPython 注册“单元结束时显示图像”的钩子，
+    # 孕育进程里还没有 IPython。两者都会让页面里的图消失（测试检查了图能显示）。
 )
 
 

@@ -28,6 +28,10 @@ def test_strict_by_default_and_smoke_output_goes_to_its_own_folder(tmp_path):
     assert html_dir(book, page="cnn/lenet.md") == (
         book.resolve() / "_build" / "_page" / "cnn-lenet" / "html"
     )
+    # 输出目录在书之外时，jb 只用页面的文件名
+    assert html_dir(book, page="cnn/lenet.md", output=out) == (
+        out.resolve() / "_build" / "_page" / "lenet" / "html"
+    )
 
 
 def test_kernel_environment_is_set_by_the_extension_not_the_wrapper():

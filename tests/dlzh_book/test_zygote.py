@@ -73,6 +73,25 @@ def test_kernels_are_forked_with_torch_imported_but_their_own_cwd_env_and_random
     assert seen[0] != seen[1]  # 每个内核重新播种，不共用孕育进程的随机状态
 
 
+def test_figures_are_displayed_inline_in_a_forked_kernel(running_zygote, tmp_path):
+    """matplotlib_inline 的钩子要在内核里注册：孕育进程若替内核导入了后端模块，图就不会出现。"""
+    km, kc = _start_kernel(tmp_path)
+    outputs = []
+    try:
+        reply = kc.execute_interactive(
+            "import matplotlib.pyplot as plt\nplt.plot([1, 3, 2]);",
+            timeout=60,
+            output_hook=lambda msg: outputs.append(msg),
+        )
+        assert reply["content"]["status"] == "ok"
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=False)
+    assert any(
+        m["msg_type"] == "display_data" and "image/png" in m["content"]["data"] for m in outputs
+    )
+
+
 def test_interrupt_shutdown_and_kill_reach_a_forked_kernel(running_zygote, tmp_path):
     import threading
 
