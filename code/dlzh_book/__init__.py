@@ -121,6 +121,7 @@ def _on_config_inited(app: Sphinx, config: Config) -> None:
     jobs = parallel.choose_jobs(os.environ.get(parallel.JOBS_ENV), facts["device"], os.cpu_count())
     app.dlzh_parallel = parallel.ParallelRead(jobs)  # type: ignore[attr-defined]
     app.dlzh_parallel.configure_kernels()
+    app.dlzh_device = facts["device"]  # type: ignore[attr-defined]
     # 冒烟构建不再执行不按档位分支的页面：它们的 full 档位就是 quick 档位那段代码（见 dlzh_book.smoke）
     if facts["smoke"] == "1":
         same = smoke.profile_independent_pages(_book_root(app))
@@ -170,7 +171,7 @@ def _on_before_read_docs(app: Sphinx, env: BuildEnvironment, docnames: list[str]
     app.dlzh_parallel.before_read(app, env, docnames)
     # 内核从预先导入了 torch 的孕育进程 fork 出来（每页省下约 4 秒，见 dlzh_book.zygote）；
     # 在主进程里、并行读取的子进程 fork 之前启动，子进程继承它的地址和登记好的内核启动器。
-    if docnames and zygote.wanted():
+    if docnames and zygote.wanted(getattr(app, "dlzh_device", "cpu")):
         app.dlzh_zygote.start()
 
 

@@ -54,14 +54,20 @@ def supported() -> bool:
     return hasattr(os, "fork") and hasattr(os, "pidfd_open") and sys.platform == "linux"
 
 
-def wanted(environ: dict[str, str] | os._Environ = os.environ) -> bool:
-    """是否启用：平台支持，且没有用 ``DLZH_KERNEL_ZYGOTE=0`` 关掉。"""
+def wanted(device: str = "cpu", environ: dict[str, str] | os._Environ = os.environ) -> bool:
+    """是否启用：平台支持，且没有用 ``DLZH_KERNEL_ZYGOTE=0`` 关掉。
+
+    有 GPU 时默认不启用（``DLZH_KERNEL_ZYGOTE=1`` 可以强制启用）：孕育进程虽然不碰 CUDA，但 CUDA 驱动
+    一旦在 fork 之前的进程里初始化过，fork 出的内核就用不了 GPU，这类错误难查；而 GPU 构建里每页
+    真正训练的时间远多于省下的几秒。"""
     value = environ.get(SWITCH_ENV, "").strip().lower()
     if value not in {"", "0", "1", "false", "true", "no", "yes"}:
         raise ValueError(
             f"{SWITCH_ENV}={value!r} 无法识别：写 1 启用或 0 关闭。 / {SWITCH_ENV} must be 0 or 1."
         )
-    return supported() and value not in {"0", "false", "no"}
+    if value in {"0", "false", "no"} or not supported():
+        return False
+    return value in {"1", "true", "yes"} or device != "cuda"
 
 
 # ------------------------------------------------------------------ 孕育进程

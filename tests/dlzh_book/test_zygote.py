@@ -128,10 +128,12 @@ def test_without_a_zygote_the_provisioner_starts_an_ordinary_kernel(tmp_path, mo
 
 
 def test_the_switch(monkeypatch):
+    monkeypatch.delenv(zygote.SWITCH_ENV, raising=False)
+    assert zygote.wanted("cpu") and not zygote.wanted("cuda")  # 有 GPU 时默认不用
     monkeypatch.setenv(zygote.SWITCH_ENV, "0")
-    assert not zygote.wanted()
+    assert not zygote.wanted("cpu")
     monkeypatch.setenv(zygote.SWITCH_ENV, "1")
-    assert zygote.wanted()
+    assert zygote.wanted("cpu") and zygote.wanted("cuda")
     monkeypatch.setenv(zygote.SWITCH_ENV, "也许")
     with pytest.raises(ValueError, match="DLZH_KERNEL_ZYGOTE"):
         zygote.wanted()
