@@ -171,7 +171,7 @@ def _on_before_read_docs(app: Sphinx, env: BuildEnvironment, docnames: list[str]
     app.dlzh_parallel.before_read(app, env, docnames)
     # 内核从预先导入了 torch 的孕育进程 fork 出来（每页省下约 4 秒，见 dlzh_book.zygote）；
     # 在主进程里、并行读取的子进程 fork 之前启动，子进程继承它的地址和登记好的内核启动器。
-    if docnames and zygote.wanted(getattr(app, "dlzh_device", "cpu")):
+    if docnames and zygote.wanted(app.dlzh_device):
         app.dlzh_zygote.start()
 
 

@@ -95,7 +95,9 @@ def _become_kernel(request: dict[str, Any]) -> None:
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
-        os.environ["JPY_PARENT_PID"] = str(os.getppid())  # 孕育进程消失时内核随之退出
+        # 内核的父进程是孕育进程，不是启动请求里的 JPY_PARENT_PID；孕育进程消失时内核随之退出
+        parent = str(os.getppid())
+        os.environ["JPY_PARENT_PID"] = parent
         import random
 
         random.seed()
@@ -108,8 +110,8 @@ def _become_kernel(request: dict[str, Any]) -> None:
             # OpenMP 在孕育进程载入时读过一次环境变量；内核的设置以启动请求为准
             torch.set_num_threads(int(threads))
         argv = request["argv"]
-        # IPKernelApp 的 parent_handle 默认值在模块导入时（孕育进程里）读 JPY_PARENT_PID，这里显式给出
-        args = [*argv[3:], f"--IPKernelApp.parent_handle={os.getppid()}"]
+        # IPKernelApp 的 parent_handle 默认值在模块导入时（孕育进程里）就读过 JPY_PARENT_PID，所以也显式给出
+        args = [*argv[3:], f"--IPKernelApp.parent_handle={parent}"]
         sys.argv = ["ipykernel_launcher", *args]
         from ipykernel import kernelapp
 

@@ -61,7 +61,7 @@ def test_smoke_mode_hands_the_simulation_only_a_few_rounds(monkeypatch, tmp_path
 
     script = (
         "import json, sys; c = json.loads(sys.argv[1]); m = max(round(c['fraction'] * c['num_clients']), 1)\n"
-        f"for r in range(c['rounds'] + 1):\n"
+        "for r in range(c['rounds'] + 1):\n"
         f"    print({flower.RESULT_PREFIX!r} + json.dumps(dict(round=r, test_loss=1.0, test_acc=0.5)))\n"
         f"    print({flower.REPLIES_PREFIX!r} + str(m)) if r else None\n"
     )
